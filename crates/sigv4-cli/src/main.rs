@@ -1,0 +1,2 @@
+//! The `sigv4` command-line tool.
+fn main() {}

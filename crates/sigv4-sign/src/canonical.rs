@@ -1,0 +1,229 @@
+//! The canonical request and the string to sign: one code path, shared by
+//! the signer and the verifier, so what is signed and what is verified can
+//! never drift apart.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+
+use crate::encode::{
+    canonical_query_component, canonicalize_encoded_into, is_canonical_encoded, normalize_path,
+    uri_encode_into,
+};
+use crate::key::hex64;
+use crate::settings::UriEncoding;
+use crate::AmzDate;
+
+/// The SigV4 HMAC algorithm name.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+/// One header as it enters the canonical request: its lower-case name and
+/// its raw value (trimmed and folded when written).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CanonicalHeader<'a> {
+    /// The lower-case header name.
+    pub name: Cow<'a, str>,
+    /// The raw value; whitespace runs (including obs-fold line breaks) fold to one space.
+    pub value: &'a [u8],
+}
+
+impl<'a> CanonicalHeader<'a> {
+    /// A header line, lower-casing the name only when it needs it.
+    pub fn new(name: &'a str, value: &'a [u8]) -> Self {
+        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        };
+        Self { name, value }
+    }
+}
+
+/// The parts of a canonical request.
+///
+/// `headers` must be sorted by name with a stable sort, so that duplicate
+/// headers stay in the order they were sent; [`CanonicalRequest::sort_headers`]
+/// does that.
+#[derive(Clone, Debug)]
+pub struct CanonicalRequest<'a> {
+    /// The HTTP method, as sent.
+    pub method: &'a str,
+    /// The path of the request target, as sent (may be percent-encoded).
+    pub path: &'a str,
+    /// The query string, as sent, without the `?` (may be empty).
+    pub query: &'a str,
+    /// Query pairs to add, both already canonically encoded (presigning).
+    pub extra_query: &'a [(&'a str, &'a str)],
+    /// A query key (canonical form) to leave out, e.g. `X-Amz-Signature` when verifying.
+    pub skip_query_key: Option<&'a str>,
+    /// The signed headers, lower-case, stably sorted by name.
+    pub headers: &'a [CanonicalHeader<'a>],
+    /// The payload hash line (`UNSIGNED-PAYLOAD`, a hex digest, a streaming marker).
+    pub payload_hash: &'a str,
+    /// How the path is encoded.
+    pub uri_encoding: UriEncoding,
+    /// Whether `.`/`..` segments and `//` are normalized away.
+    pub normalize_path: bool,
+}
+
+impl CanonicalRequest<'_> {
+    /// Stable-sorts header lines by name, as the canonical request needs.
+    pub fn sort_headers(headers: &mut [CanonicalHeader<'_>]) {
+        headers.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
+    /// Writes the canonical request to `out` and returns where, inside
+    /// `out`, the signed-headers list (`host;x-amz-date`) stands.
+    pub fn write(&self, out: &mut Vec<u8>) -> Range<usize> {
+        out.extend_from_slice(self.method.as_bytes());
+        out.push(b'\n');
+        self.write_path(out);
+        out.push(b'\n');
+        self.write_query(out);
+        out.push(b'\n');
+        let mut i = 0;
+        while i < self.headers.len() {
+            let name = &self.headers[i].name;
+            out.extend_from_slice(name.as_bytes());
+            out.push(b':');
+            write_header_value(out, self.headers[i].value);
+            i += 1;
+            while i < self.headers.len() && self.headers[i].name == *name {
+                out.push(b',');
+                write_header_value(out, self.headers[i].value);
+                i += 1;
+            }
+            out.push(b'\n');
+        }
+        out.push(b'\n');
+        let start = out.len();
+        self.write_signed_headers(out);
+        let end = out.len();
+        out.push(b'\n');
+        out.extend_from_slice(self.payload_hash.as_bytes());
+        start..end
+    }
+
+    /// Writes `host;x-amz-date;...`: the unique header names, in order.
+    pub fn write_signed_headers(&self, out: &mut Vec<u8>) {
+        let mut prev: Option<&str> = None;
+        for h in self.headers {
+            if prev == Some(&*h.name) {
+                continue;
+            }
+            if prev.is_some() {
+                out.push(b';');
+            }
+            out.extend_from_slice(h.name.as_bytes());
+            prev = Some(&h.name);
+        }
+    }
+
+    fn write_path(&self, out: &mut Vec<u8>) {
+        let path = if self.normalize_path {
+            normalize_path(self.path)
+        } else if self.path.is_empty() {
+            Cow::Borrowed("/")
+        } else {
+            Cow::Borrowed(self.path)
+        };
+        match self.uri_encoding {
+            UriEncoding::Double => uri_encode_into(out, path.as_bytes(), true),
+            UriEncoding::Single => {
+                if is_canonical_encoded(path.as_bytes(), true) {
+                    out.extend_from_slice(path.as_bytes());
+                } else {
+                    canonicalize_encoded_into(out, path.as_bytes(), true);
+                }
+            }
+        }
+    }
+
+    fn write_query(&self, out: &mut Vec<u8>) {
+        let mut pairs: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> =
+            Vec::with_capacity(self.extra_query.len() + 4);
+        for piece in self.query.split('&') {
+            if piece.is_empty() {
+                continue;
+            }
+            let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+            let k = canonical_query_component(k);
+            if self.skip_query_key.is_some_and(|s| s.as_bytes() == &*k) {
+                continue;
+            }
+            pairs.push((k, canonical_query_component(v)));
+        }
+        for (k, v) in self.extra_query {
+            pairs.push((Cow::Borrowed(k.as_bytes()), Cow::Borrowed(v.as_bytes())));
+        }
+        pairs.sort_unstable();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.push(b'&');
+            }
+            out.extend_from_slice(k);
+            out.push(b'=');
+            out.extend_from_slice(v);
+        }
+    }
+}
+
+/// Writes a header value trimmed, with every run of whitespace (space, tab,
+/// CR, LF) folded to one space.
+pub fn write_header_value(out: &mut Vec<u8>, value: &[u8]) {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let mut pending_space = false;
+    let mut started = false;
+    for b in value {
+        if is_ws(b) {
+            pending_space = started;
+        } else {
+            if pending_space {
+                out.push(b' ');
+                pending_space = false;
+            }
+            out.push(*b);
+            started = true;
+        }
+    }
+}
+
+/// Writes the string to sign for a canonical request whose SHA-256 hex is
+/// `canonical_hash`:
+/// `ALGORITHM \n amz-date \n scope \n canonical_hash`.
+pub fn write_string_to_sign(
+    out: &mut Vec<u8>,
+    algorithm: &str,
+    time: &AmzDate,
+    scope: &[u8],
+    canonical_hash: &[u8; 64],
+) {
+    out.extend_from_slice(algorithm.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(time.as_str().as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(scope);
+    out.push(b'\n');
+    out.extend_from_slice(canonical_hash);
+}
+
+/// SHA-256 of a canonical request, as 64 lowercase hex digits.
+pub fn hash_canonical_request(canonical: &[u8]) -> [u8; 64] {
+    hex64(&Sha256::digest(canonical).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_fold_whitespace() {
+        let mut v = Vec::new();
+        write_header_value(&mut v, b"  a \t b\n   c  ");
+        assert_eq!(v, b"a b c");
+        v.clear();
+        write_header_value(&mut v, b"   ");
+        assert_eq!(v, b"");
+    }
+}

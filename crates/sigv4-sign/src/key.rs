@@ -1,0 +1,239 @@
+//! Signing-key derivation (kDate -> kRegion -> kService -> kSigning) and its cache.
+
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::{Credentials, Region, Service};
+
+type HmacSha256 = Hmac<Sha256>;
+
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = match HmacSha256::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// SHA-256 of `data`, as 64 lowercase hex digits.
+pub fn sha256_hex(data: &[u8]) -> [u8; 64] {
+    hex64(&Sha256::digest(data).into())
+}
+
+pub(crate) fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    // The output is exactly twice the input: this cannot fail.
+    if hex::encode_to_slice(bytes, &mut out).is_err() {
+        unreachable!("64 = 2 * 32");
+    }
+    out
+}
+
+/// A derived SigV4 signing key for one (secret, date, region, service).
+///
+/// Holds the key and a ready HMAC state keyed with it, so signing a string
+/// costs only the hashing of that string. Zeroized on drop; `Debug` redacts.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: Zeroizing<[u8; 32]>,
+    mac: HmacSha256,
+}
+
+impl SigningKey {
+    /// Derives the key: `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
+    pub fn derive(secret: &str, date: &str, region: &str, service: &str) -> Self {
+        let mut k_secret = Zeroizing::new(Vec::with_capacity(4 + secret.len()));
+        k_secret.extend_from_slice(b"AWS4");
+        k_secret.extend_from_slice(secret.as_bytes());
+        let k_date = Zeroizing::new(hmac_sha256(&k_secret, date.as_bytes()));
+        let k_region = Zeroizing::new(hmac_sha256(&*k_date, region.as_bytes()));
+        let k_service = Zeroizing::new(hmac_sha256(&*k_region, service.as_bytes()));
+        Self::from_bytes(hmac_sha256(&*k_service, b"aws4_request"))
+    }
+
+    /// A key from its 32 raw bytes (for example a key derived elsewhere).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        let mac = match HmacSha256::new_from_slice(&bytes) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        Self {
+            key: Zeroizing::new(bytes),
+            mac,
+        }
+    }
+
+    /// HMAC-SHA256 of `data` under this key.
+    pub fn sign(&self, data: &[u8]) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(data);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// HMAC-SHA256 of `data` under this key, as 64 lowercase hex digits.
+    pub fn sign_hex(&self, data: &[u8]) -> [u8; 64] {
+        hex64(&self.sign(data))
+    }
+
+    /// The raw key bytes. Secret: never log them.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.key
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(** redacted **)")
+    }
+}
+
+struct Entry {
+    credentials: Credentials,
+    date: [u8; 8],
+    region: Region,
+    service: Service,
+    key: Arc<SigningKey>,
+}
+
+/// A small cache of signing keys keyed by (access key, date, region, service),
+/// so a process signing many requests derives each key once a day per scope.
+///
+/// Bounded: it holds at most `capacity` keys and evicts the oldest first.
+pub struct SigningKeyCache {
+    entries: RwLock<Vec<Entry>>,
+    capacity: usize,
+}
+
+impl Default for SigningKeyCache {
+    fn default() -> Self {
+        Self::with_capacity(32)
+    }
+}
+
+impl fmt::Debug for SigningKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let len = self.entries.read().map_or(0, |e| e.len());
+        f.debug_struct("SigningKeyCache")
+            .field("len", &len)
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl SigningKeyCache {
+    /// A cache holding at most `capacity` keys (at least one).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            entries: RwLock::new(Vec::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The key for this scope, derived on first use.
+    pub fn get(
+        &self,
+        credentials: &Credentials,
+        date: &str,
+        region: &Region,
+        service: &Service,
+    ) -> Arc<SigningKey> {
+        let matches = |e: &Entry| {
+            e.date == date.as_bytes()
+                && e.region == *region
+                && e.service == *service
+                && e.credentials.same_key_as(credentials)
+        };
+        if let Ok(entries) = self.entries.read() {
+            if let Some(e) = entries.iter().find(|e| matches(e)) {
+                return Arc::clone(&e.key);
+            }
+        }
+        let key = Arc::new(SigningKey::derive(
+            credentials.secret_access_key(),
+            date,
+            region.as_str(),
+            service.as_str(),
+        ));
+        let mut d = [0u8; 8];
+        if date.len() == 8 {
+            d.copy_from_slice(date.as_bytes());
+        } else {
+            // Not a scope date: don't cache what cannot be matched again.
+            return key;
+        }
+        // A poisoned lock only means another thread panicked mid-insert; the
+        // vector is still valid, so keep using it.
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(e) = entries.iter().find(|e| matches(e)) {
+            return Arc::clone(&e.key);
+        }
+        if entries.len() >= self.capacity {
+            entries.remove(0);
+        }
+        entries.push(Entry {
+            credentials: credentials.clone(),
+            date: d,
+            region: region.clone(),
+            service: service.clone(),
+            key: Arc::clone(&key),
+        });
+        key
+    }
+
+    /// How many keys are cached.
+    pub fn len(&self) -> usize {
+        self.entries.read().map_or(0, |e| e.len())
+    }
+
+    /// Whether no key is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derives_the_documented_key() {
+        // From the AWS General Reference "Examples of how to derive a signing key":
+        // secret wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, 20120215, us-east-1, iam.
+        let k = SigningKey::derive(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20120215",
+            "us-east-1",
+            "iam",
+        );
+        assert_eq!(
+            hex::encode(k.as_bytes()),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
+        assert_eq!(format!("{k:?}"), "SigningKey(** redacted **)");
+    }
+
+    #[test]
+    fn cache_reuses_and_separates_scopes() {
+        let cache = SigningKeyCache::with_capacity(2);
+        let c = Credentials::new("AKID", "secret", None);
+        let r = Region::new("us-east-1").unwrap();
+        let s = Service::new("s3").unwrap();
+        let a = cache.get(&c, "20240101", &r, &s);
+        let b = cache.get(&c, "20240101", &r, &s);
+        assert!(Arc::ptr_eq(&a, &b));
+        let other_secret = Credentials::new("AKID", "other", None);
+        let d = cache.get(&other_secret, "20240101", &r, &s);
+        assert_ne!(a.as_bytes(), d.as_bytes());
+        let _ = cache.get(&c, "20240102", &r, &s);
+        assert_eq!(cache.len(), 2);
+    }
+}
