@@ -42,17 +42,21 @@ fi
 
 echo "sign-interop: fixed seed $fixed, fresh seed $fresh (replay: SIGN_INTEROP_SEED=$fresh), $count requests each"
 status=0
-out_fixed="$("$python" tests/interop/sign_vs_botocore.py --bin "$bin" --seed "$fixed" --count "$count")" || status=1
-printf '%s\n' "$out_fixed" | grep -v '^sign-interop: ' || true
-out_fresh="$("$python" tests/interop/sign_vs_botocore.py --bin "$bin" --seed "$fresh" --count "$count")" || status=1
-printf '%s\n' "$out_fresh" | grep -v '^sign-interop: ' || true
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+for seed in "$fixed" "$fresh"; do
+    # Stream the checker's output, minus its own summary line (one closing
+    # line for the whole run is printed below); keep it all for the sums.
+    "$python" tests/interop/sign_vs_botocore.py --bin "$bin" --seed "$seed" --count "$count" \
+        | tee -a "$log" | grep -v '^sign-interop: ' || status=1
+done
 
 # One closing line for the whole run, in the "N passed, N failed" form.
-sum() { printf '%s\n%s\n' "$out_fixed" "$out_fresh" | sed -n "s/^sign-interop: \([0-9]*\) passed, \([0-9]*\) failed\$/\\$1/p" | paste -sd+ | bc; }
-passed="$(sum 1)"; failed="$(sum 2)"
-if [[ -z "$passed" || -z "$failed" ]]; then
-    echo "run-sign-interop: the checker printed no summary" >&2
-    exit 1
+read -r passed failed runs < <(awk '/^sign-interop: [0-9]+ passed, [0-9]+ failed$/ \
+    { p += $2; f += $4; n++ } END { print p+0, f+0, n+0 }' "$log")
+if (( runs != 2 )); then
+    echo "run-sign-interop: a checker run printed no summary" >&2
+    status=1
 fi
 if (( failed > 0 )); then status=1; fi
 echo "sign-interop: $passed passed, $failed failed"
