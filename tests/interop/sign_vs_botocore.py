@@ -121,13 +121,16 @@ def canon(s):
     return quote(s, safe="-_.~")
 
 
-def alt_encode(rng, s, allow_raw_reserved):
+RAW_OK_IN_PATH = "!$&'()*+,;=:@"  # a raw `/` would split the segment, `?` end the path
+RAW_OK_IN_QUERY = "!$'()*,;:@/?"  # `&` `=` would split the pair, `+` means space to some
+
+
+def alt_encode(rng, s, raw_ok_ascii):
     """An encoding of `s` that our signer must canonicalize back to `canon(s)`.
 
     Each character is written canonically, as its encoded form in lower-case
-    hex, percent-encoded even though unreserved, or raw (multi-byte UTF-8, and
-    with `allow_raw_reserved` the sub-delimiters and `:@/?` that cannot split
-    the component). Never raw: space, `%`, `#`, `&`, `=`, `+`.
+    hex, percent-encoded even though unreserved, or raw (non-space UTF-8, and
+    the ASCII characters in `raw_ok_ascii`). Never raw: space, `%`, `#`.
     """
     out = []
     for ch in s:
@@ -136,8 +139,7 @@ def alt_encode(rng, s, allow_raw_reserved):
             out.append("%%%02X" % ord(ch) if r < 0.15 else ("%%%02x" % ord(ch) if r < 0.2 else ch))
             continue
         enc = quote(ch, safe="")
-        raw_ok = ord(ch) > 0x7F and not ch.isspace()
-        raw_ok = raw_ok or (allow_raw_reserved and ch in "!$'()*,;:@/?")
+        raw_ok = (ord(ch) > 0x7F and not ch.isspace()) or ch in raw_ok_ascii
         if raw_ok and r < 0.4:
             out.append(ch)
         elif r < 0.7:
@@ -194,7 +196,7 @@ def gen_path(rng, s3):
     path_bot = "/" + "/".join(quote(s, safe="~") for s in segs) + ("/" if trailing and segs else "")
     if rng.random() < 0.5:
         return path_bot, path_bot
-    path_ours = "/" + "/".join(alt_encode(rng, s, True) for s in segs) + ("/" if trailing and segs else "")
+    path_ours = "/" + "/".join(alt_encode(rng, s, RAW_OK_IN_PATH) for s in segs) + ("/" if trailing and segs else "")
     return path_bot, path_ours
 
 
@@ -244,8 +246,8 @@ def gen_query(rng, presign):
         """Encode a key or value, canonically or (alt) equivalently."""
         if "\udcff" in s:
             pre = s.replace("\udcff", "")
-            return (alt_encode(rng, pre, True) if alt else canon(pre)) + ("%ff" if alt else "%FF")
-        return alt_encode(rng, s, True) if alt else canon(s)
+            return (alt_encode(rng, pre, RAW_OK_IN_QUERY) if alt else canon(pre)) + ("%ff" if alt else "%FF")
+        return alt_encode(rng, s, RAW_OK_IN_QUERY) if alt else canon(s)
 
     bot_parts, our_parts = [], []
     alt = rng.random() < 0.4
