@@ -15,6 +15,9 @@ use crate::key::hex64;
 use crate::settings::UriEncoding;
 use crate::AmzDate;
 
+/// One canonical query pair: key and value, both canonically encoded.
+type QueryPair<'a> = (Cow<'a, [u8]>, Cow<'a, [u8]>);
+
 /// The SigV4 HMAC algorithm name.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
@@ -141,8 +144,7 @@ impl CanonicalRequest<'_> {
     }
 
     fn write_query(&self, out: &mut Vec<u8>) {
-        let mut pairs: Vec<(Cow<'_, [u8]>, Cow<'_, [u8]>)> =
-            Vec::with_capacity(self.extra_query.len() + 4);
+        let mut pairs: Vec<QueryPair<'_>> = Vec::with_capacity(self.extra_query.len() + 4);
         for piece in self.query.split('&') {
             if piece.is_empty() {
                 continue;
