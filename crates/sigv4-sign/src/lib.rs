@@ -38,14 +38,19 @@
 //! - [`Signer`]: signs and presigns, caching [`SigningKey`]s per scope.
 //! - [`canonical`]: the canonical request writer the verifier shares.
 //! - [`raw`]: the raw request format of the AWS test suite and `sigv4 sign --raw`.
+//! - [`chunked`]: aws-chunked streaming uploads (chunk-signature chain, framing, trailers).
+//! - `sigv4a` (feature `sigv4a`): `AWS4-ECDSA-P256-SHA256` multi-region signing.
 //!
 //! ## Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `http` | yes | [`SignableRequest::from_http`] and [`SigningOutput::apply_to`] for `http::Request` |
+//! | `body` | no | `chunked::body::AwsChunkedBody`: any `http_body::Body` as a signed aws-chunked body |
+//! | `sigv4a` | no | `sigv4a`: SigV4a signing with a derived ECDSA P-256 key |
 
 pub mod canonical;
+pub mod chunked;
 mod credentials;
 pub mod encode;
 mod error;
@@ -55,6 +60,8 @@ mod request;
 mod scope;
 mod settings;
 mod sign;
+#[cfg(feature = "sigv4a")]
+pub mod sigv4a;
 
 pub use credentials::Credentials;
 pub use error::SigningError;

@@ -244,12 +244,33 @@ pub struct Signer {
     keys: SigningKeyCache,
 }
 
-enum Mode {
+pub(crate) enum Mode {
     Headers,
     Query { expires: u64 },
 }
 
+/// Signs a string to sign (for a scheme other than SigV4's HMAC).
+pub(crate) type SignFn<'a> = &'a dyn Fn(&[u8]) -> String;
+
+/// The signature scheme: SigV4 (HMAC with the cached key) or, from the
+/// `sigv4a` module, another algorithm over the same canonical request.
+pub(crate) struct Scheme<'a> {
+    /// The algorithm name (string to sign, `Authorization`, `X-Amz-Algorithm`).
+    pub(crate) algorithm: &'static str,
+    /// SigV4a: the region set, signed as `X-Amz-Region-Set`; the scope then has no region.
+    pub(crate) region_set: Option<&'a str>,
+    /// Signs the string to sign; `None` signs with the cached SigV4 key.
+    pub(crate) sign: Option<SignFn<'a>>,
+}
+
+const V4: Scheme<'static> = Scheme {
+    algorithm: ALGORITHM,
+    region_set: None,
+    sign: None,
+};
+
 struct QueryParts {
+    region_set: Option<String>,
     credential: String,
     signed_headers: String,
     expires: String,
@@ -270,7 +291,7 @@ impl Signer {
         payload: PayloadHash<'_>,
         params: &SigningParams<'_>,
     ) -> Result<SigningOutput, SigningError> {
-        self.sign_inner(request, payload, params, Mode::Headers)
+        self.sign_inner(request, payload, params, Mode::Headers, &V4)
     }
 
     /// Presigns: the `X-Amz-*` query parameters of a URL valid for `expires_in`
@@ -282,11 +303,17 @@ impl Signer {
         params: &SigningParams<'_>,
         expires_in: Duration,
     ) -> Result<SigningOutput, SigningError> {
+        let mode = Self::presign_mode(expires_in)?;
+        self.sign_inner(request, payload, params, mode, &V4)
+    }
+
+    /// Checks the presign expiry: 1 s ..= 7 days.
+    pub(crate) fn presign_mode(expires_in: Duration) -> Result<Mode, SigningError> {
         let expires = expires_in.as_secs();
         if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&expires) {
             return Err(SigningError::InvalidExpiry { seconds: expires });
         }
-        self.sign_inner(request, payload, params, Mode::Query { expires })
+        Ok(Mode::Query { expires })
     }
 
     /// The signing key for a scope, from the cache.
@@ -300,13 +327,15 @@ impl Signer {
         self.keys.get(credentials, date, region, service)
     }
 
-    fn sign_inner(
+    pub(crate) fn sign_inner(
         &self,
         request: &SignableRequest<'_>,
         payload: PayloadHash<'_>,
         params: &SigningParams<'_>,
         mode: Mode,
+        scheme: &Scheme<'_>,
     ) -> Result<SigningOutput, SigningError> {
+        let algorithm = scheme.algorithm;
         let method = request.method();
         if method.is_empty() || !method.bytes().all(is_tchar) {
             return Err(SigningError::InvalidMethod(method.to_owned()));
@@ -370,6 +399,8 @@ impl Signer {
             }
             if !is_query
                 && (name.eq_ignore_ascii_case("x-amz-date")
+                    || (scheme.region_set.is_some()
+                        && name.eq_ignore_ascii_case("x-amz-region-set"))
                     || (token.is_some() && name.eq_ignore_ascii_case("x-amz-security-token"))
                     || (add_content_sha && name.eq_ignore_ascii_case("x-amz-content-sha256")))
             {
@@ -396,6 +427,12 @@ impl Signer {
                 name: Cow::Borrowed("x-amz-date"),
                 value: time.as_str().as_bytes(),
             });
+            if let Some(rs) = scheme.region_set {
+                headers.push(CanonicalHeader {
+                    name: Cow::Borrowed("x-amz-region-set"),
+                    value: rs.as_bytes(),
+                });
+            }
             if let (Some(t), true) = (token, token_signed) {
                 headers.push(CanonicalHeader {
                     name: Cow::Borrowed("x-amz-security-token"),
@@ -417,8 +454,10 @@ impl Signer {
         let mut scope = String::with_capacity(8 + region.len() + service.len() + 16);
         scope.push_str(time.date());
         scope.push('/');
-        scope.push_str(region);
-        scope.push('/');
+        if scheme.region_set.is_none() {
+            scope.push_str(region);
+            scope.push('/');
+        }
         scope.push_str(service);
         scope.push_str("/aws4_request");
 
@@ -446,6 +485,11 @@ impl Signer {
                 let mut s = Vec::with_capacity(sh.len() + 16);
                 uri_encode_into(&mut s, &sh, false);
                 Some(QueryParts {
+                    region_set: scheme.region_set.map(|rs| {
+                        let mut v = Vec::with_capacity(rs.len() + 8);
+                        uri_encode_into(&mut v, rs.as_bytes(), false);
+                        into_string(v)
+                    }),
                     credential: into_string(c),
                     signed_headers: into_string(s),
                     expires: expires.to_string(),
@@ -460,7 +504,7 @@ impl Signer {
         let extra: Vec<(&str, &str)>;
         if let Some(q) = &query_parts {
             let mut e = vec![
-                ("X-Amz-Algorithm", ALGORITHM),
+                ("X-Amz-Algorithm", algorithm),
                 ("X-Amz-Credential", q.credential.as_str()),
                 ("X-Amz-Date", time.as_str()),
                 ("X-Amz-Expires", q.expires.as_str()),
@@ -469,6 +513,9 @@ impl Signer {
             if let (Some(t), true) = (&q.token, token_signed) {
                 e.push(("X-Amz-Security-Token", t.as_str()));
             }
+            if let Some(rs) = &q.region_set {
+                e.push(("X-Amz-Region-Set", rs.as_str()));
+            }
             extra = e;
             cr.extra_query = &extra;
         }
@@ -476,12 +523,16 @@ impl Signer {
         let signed_headers = into_string(canonical[sh_range].to_vec());
 
         let canonical_hash = hash_canonical_request(&canonical);
-        let mut sts = Vec::with_capacity(ALGORITHM.len() + 18 + scope.len() + 66);
-        write_string_to_sign(&mut sts, ALGORITHM, time, scope.as_bytes(), &canonical_hash);
-        let key = self
-            .keys
-            .get(creds, time.date(), params.region, params.service);
-        let signature = into_string(key.sign_hex(&sts).to_vec());
+        let mut sts = Vec::with_capacity(algorithm.len() + 18 + scope.len() + 66);
+        write_string_to_sign(&mut sts, algorithm, time, scope.as_bytes(), &canonical_hash);
+        let signature = if let Some(sign) = scheme.sign {
+            sign(&sts)
+        } else {
+            let key = self
+                .keys
+                .get(creds, time.date(), params.region, params.service);
+            into_string(key.sign_hex(&sts).to_vec())
+        };
 
         let mut out_params: Vec<(&'static str, String)> = Vec::with_capacity(7);
         match query_parts {
@@ -490,13 +541,16 @@ impl Signer {
                     out_params.push(("X-Amz-Security-Token", t.to_owned()));
                 }
                 out_params.push(("X-Amz-Date", time.as_str().to_owned()));
+                if let Some(rs) = scheme.region_set {
+                    out_params.push(("X-Amz-Region-Set", rs.to_owned()));
+                }
                 if add_content_sha {
                     out_params.push(("x-amz-content-sha256", payload_hash.to_owned()));
                 }
                 let mut auth = String::with_capacity(
-                    ALGORITHM.len() + akid.len() + scope.len() + signed_headers.len() + 64 + 40,
+                    algorithm.len() + akid.len() + scope.len() + signed_headers.len() + 144,
                 );
-                auth.push_str(ALGORITHM);
+                auth.push_str(algorithm);
                 auth.push_str(" Credential=");
                 auth.push_str(akid);
                 auth.push('/');
@@ -508,13 +562,16 @@ impl Signer {
                 out_params.push(("Authorization", auth));
             }
             Some(q) => {
-                out_params.push(("X-Amz-Algorithm", ALGORITHM.to_owned()));
+                out_params.push(("X-Amz-Algorithm", algorithm.to_owned()));
                 out_params.push(("X-Amz-Credential", q.credential));
                 out_params.push(("X-Amz-Date", time.as_str().to_owned()));
                 out_params.push(("X-Amz-SignedHeaders", q.signed_headers));
                 out_params.push(("X-Amz-Expires", q.expires));
                 if let Some(t) = q.token {
                     out_params.push(("X-Amz-Security-Token", t));
+                }
+                if let Some(rs) = q.region_set {
+                    out_params.push(("X-Amz-Region-Set", rs));
                 }
                 out_params.push(("X-Amz-Signature", signature.clone()));
             }
