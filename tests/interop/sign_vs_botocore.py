@@ -17,12 +17,18 @@ anything failed (2 for a usage error).
 
 Inputs where botocore departs from RFC 3986 / the AWS suite, and which this
 script therefore never generates (each is marked EXCLUSION below):
-  1. generic services: a path whose last segment is `.` or `..` (botocore
-     drops the trailing slash: `/a/b/..` -> `/a`, RFC 3986 gives `/a/`);
+  1. generic services: a path ending in a `.` or `..` segment (botocore
+     drops the slash left behind: `/a/b/..` -> `/a`, RFC 3986 gives `/a/`);
+     such a path gets a trailing slash instead (`/a/b/../`);
   2. presigning: a request body (botocore's query signers move the body into
      the query string via json.loads; it cannot presign a form or any other
      body), including the content type it strips for that reason;
   3. presigning: duplicate query keys (parse_qs collapses them).
+Query spellings that botocore signs as sent but we canonicalize (lower-case
+hex, raw characters, `&&` empty pieces, a raw `+`) are sent to our CLI only,
+with botocore getting the canonical spelling. An empty key with no value is
+always written `=`: bare, it is an empty `&&` piece, which botocore signs as
+`=` and we skip.
 Inputs botocore treats specially for reasons unrelated to canonicalization
 (headers it rewrites itself: Authorization, Date, X-Amz-Date,
 X-Amz-Security-Token, X-Amz-Content-SHA256; lower-case methods, which it
@@ -35,7 +41,6 @@ import argparse
 import concurrent.futures
 import datetime
 import difflib
-import hashlib
 import json
 import os
 import random
@@ -122,7 +127,9 @@ def canon(s):
 
 
 RAW_OK_IN_PATH = "!$&'()*+,;=:@"  # a raw `/` would split the segment, `?` end the path
-RAW_OK_IN_QUERY = "!$'()*,;:@/?"  # `&` `=` would split the pair, `+` means space to some
+# `&` and `=` would split the pair. A raw `+` is sent: our rule is that it is
+# a literal plus (`%2B`), which is what botocore signs for the canonical form.
+RAW_OK_IN_QUERY = "!$'()*+,;:@/?"
 
 
 def alt_encode(rng, s, raw_ok_ascii):
@@ -149,7 +156,7 @@ def alt_encode(rng, s, raw_ok_ascii):
     return "".join(out)
 
 
-def gen_segment(rng, s3):
+def gen_segment(rng):
     """One random path segment, as raw (unencoded) text."""
     r = rng.random()
     if r < 0.35:
@@ -178,7 +185,7 @@ def gen_path(rng, s3):
     unreserved characters, raw UTF-8 and sub-delimiters), which it must
     canonicalize back to botocore's form.
     """
-    segs = [gen_segment(rng, s3) for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4, 6]))]
+    segs = [gen_segment(rng) for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 4, 6]))]
     trailing = rng.random() < 0.3
     if not s3:
         # Raw `?` and `#` would end the path; `%` followed by hex is kept as
@@ -299,7 +306,7 @@ def gen_header_value(rng):
     return value
 
 
-def gen_headers(rng, s3, presign, host, body):
+def gen_headers(rng, host, body):
     """Return the header list [(name, value)], Host first.
 
     Never generated: Authorization, Date, X-Amz-Date, X-Amz-Security-Token
@@ -375,7 +382,7 @@ def gen_case(seed, index):
     path_bot, path_ours = gen_path(rng, s3)
     query_bot, query_ours, _ = gen_query(rng, presign)
     body_bot, body_ours = gen_body(rng, presign, s3)
-    headers = gen_headers(rng, s3, presign, host, body_ours)
+    headers = gen_headers(rng, host, body_ours)
     access_key = rng.choice(["AKIA", "ASIA", "AKID", ""]) + rand_token(
         rng, string.ascii_uppercase + string.digits, 8, 20)
     secret = rand_token(rng, string.ascii_letters + string.digits + "+/", 20, 40)
