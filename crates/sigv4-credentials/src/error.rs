@@ -168,6 +168,25 @@ pub enum CredentialsError {
         /// Every provider tried, in order, the failed one last.
         attempts: Vec<Attempt>,
     },
+
+    /// A credentials endpoint (IMDS, container endpoint, STS) could not be
+    /// reached or answered badly.
+    #[error(transparent)]
+    Http(Box<crate::http::HttpError>),
+
+    /// STS refused a request (`AccessDenied`, `ExpiredToken`, ...).
+    #[error(transparent)]
+    Sts(Box<crate::sts::StsError>),
+
+    /// A provider failed for a reason of its own (a bad answer, a bad
+    /// setting); the message names the provider and what to do.
+    #[error("{provider}: {message}")]
+    Provider {
+        /// The provider.
+        provider: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 fn list(attempts: &[Attempt]) -> String {

@@ -39,33 +39,45 @@
 //! # });
 //! ```
 
+pub mod assume_role;
 mod cache;
 mod chain;
 mod clock;
 mod config;
+pub mod container;
 mod env;
 mod environment;
 mod error;
 mod fs;
+mod http;
+pub mod imds;
 pub mod process;
 pub mod profile;
 mod provider;
 mod region;
+pub mod sts;
+pub mod web_identity;
 
+pub use assume_role::{AssumeRoleProvider, ProfileChain};
 pub use cache::{CacheBuilder, CredentialsCache, JitterSource};
 pub use chain::{CredentialsChain, DefaultChain};
 pub use clock::{ManualTimeSource, SystemTimeSource, TimeSource};
 pub use config::ProviderConfig;
+pub use container::ContainerProvider;
 pub use env::{Env, MapEnv, ProcessEnv};
 pub use environment::EnvironmentProvider;
 pub use error::{Attempt, CredentialsError, Location};
 pub use fs::{Fs, MemFs, RealFs};
+pub use http::{HttpError, HttpErrorKind, HttpSettings};
+pub use imds::{ImdsClient, ImdsProvider};
 pub use process::{CredentialProcessProvider, ProcessSettings};
 pub use profile::location::Platform;
 pub use profile::{ProfileProvider, SharedConfig};
 pub use provider::{BoxFuture, CredentialsResult, ProvideCredentials, StaticProvider};
 pub use region::{resolve_region, ResolvedRegion};
 pub use sigv4_sign::Credentials;
+pub use sts::{StsClient, StsError, StsErrorCode};
+pub use web_identity::WebIdentityProvider;
 
 /// `t` as RFC 3339 (UTC), for messages and output.
 pub fn rfc3339(t: std::time::SystemTime) -> String {
