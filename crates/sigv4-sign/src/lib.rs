@@ -38,6 +38,7 @@
 //! - [`Signer`]: signs and presigns, caching [`SigningKey`]s per scope.
 //! - [`canonical`]: the canonical request writer the verifier shares.
 //! - [`raw`]: the raw request format of the AWS test suite and `sigv4 sign --raw`.
+//! - [`post_policy`]: S3 browser-upload POST policies and form fields.
 //! - [`chunked`]: aws-chunked streaming uploads (chunk-signature chain, framing, trailers).
 //! - `sigv4a` (feature `sigv4a`): `AWS4-ECDSA-P256-SHA256` multi-region signing.
 //!
@@ -55,6 +56,7 @@ mod credentials;
 pub mod encode;
 mod error;
 mod key;
+pub mod post_policy;
 pub mod raw;
 mod request;
 mod scope;
