@@ -1,0 +1,354 @@
+//! Strict parsers for the `Authorization` header and the presigned-URL
+//! query parameters.
+
+use std::borrow::Cow;
+
+use sigv4_sign::CredentialScope;
+
+use crate::VerifyError;
+
+/// The parts of `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationHeader<'a> {
+    /// The algorithm, `AWS4-HMAC-SHA256` (or `AWS4-ECDSA-P256-SHA256`).
+    pub algorithm: &'a str,
+    /// The access key id.
+    pub access_key_id: &'a str,
+    /// `date/region/service/aws4_request` as sent.
+    pub scope_str: &'a str,
+    /// The parsed scope.
+    pub scope: CredentialScope,
+    /// `host;x-amz-date;...` as sent (validated: lower-case, sorted, unique).
+    pub signed_headers: &'a str,
+    /// The signature: 64 lower-case hex digits.
+    pub signature: &'a str,
+}
+
+fn malformed(part: &'static str, reason: impl Into<String>) -> VerifyError {
+    VerifyError::AuthorizationHeaderMalformed {
+        part,
+        reason: reason.into(),
+        expected_region: None,
+    }
+}
+
+/// Splits `AKID/date/region/service/aws4_request` into the key id, the
+/// scope text and the parsed scope.
+pub(crate) fn split_credential(cred: &str) -> Result<(&str, &str, CredentialScope), String> {
+    let mut slashes = cred.rmatch_indices('/').map(|(i, _)| i);
+    let (Some(_), Some(_), Some(_), Some(cut)) =
+        (slashes.next(), slashes.next(), slashes.next(), slashes.next())
+    else {
+        return Err("expected AKID/YYYYMMDD/region/service/aws4_request".into());
+    };
+    let (akid, scope_str) = (&cred[..cut], &cred[cut + 1..]);
+    if akid.is_empty()
+        || akid
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'/' || b == b',')
+    {
+        return Err("the access key id is empty or holds whitespace, ',' or '/'".into());
+    }
+    if !scope_str.ends_with("/aws4_request") {
+        return Err(format!(
+            "the scope must end in `aws4_request`, got {:?}",
+            scope_str.rsplit('/').next().unwrap_or("")
+        ));
+    }
+    let scope = CredentialScope::parse(scope_str).ok_or_else(|| {
+        format!("the scope {scope_str:?} is not YYYYMMDD/region/service/aws4_request")
+    })?;
+    Ok((akid, scope_str, scope))
+}
+
+/// Checks a `SignedHeaders` list: non-empty, lower-case header names,
+/// sorted, no repeats.
+pub(crate) fn check_signed_headers(list: &str) -> Result<(), String> {
+    if list.is_empty() {
+        return Err("the list is empty; it must name at least `host`".into());
+    }
+    let mut prev: Option<&str> = None;
+    for name in list.split(';') {
+        if name.is_empty() {
+            return Err("it holds an empty header name".into());
+        }
+        if !name
+            .bytes()
+            .all(|b| (b.is_ascii_graphic() && !b.is_ascii_uppercase()) && !b"\"(),/:;<=>?@[\\]{}".contains(&b))
+        {
+            return Err(format!(
+                "{name:?} is not a lower-case header name"
+            ));
+        }
+        if let Some(p) = prev {
+            if p >= name {
+                return Err(format!(
+                    "header names must be sorted and unique, but {name:?} follows {p:?}"
+                ));
+            }
+        }
+        prev = Some(name);
+    }
+    Ok(())
+}
+
+pub(crate) fn check_signature_hex(sig: &str) -> Result<(), String> {
+    if sig.len() == 64 && sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(())
+    } else {
+        Err("expected 64 lower-case hex digits".into())
+    }
+}
+
+impl<'a> AuthorizationHeader<'a> {
+    /// Parses the header value. Tolerates what real clients send (one
+    /// space after the algorithm; spaces or none after each comma) and
+    /// rejects everything else with `AuthorizationHeaderMalformed`
+    /// naming the part at fault.
+    pub fn parse(value: &'a str) -> Result<Self, VerifyError> {
+        let value = value.trim_matches(|c| c == ' ' || c == '\t');
+        let (algorithm, rest) = value
+            .split_once(' ')
+            .ok_or_else(|| malformed("format", "expected `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`"))?;
+        if algorithm != sigv4_sign::canonical::ALGORITHM && algorithm != "AWS4-ECDSA-P256-SHA256" {
+            return Err(malformed(
+                "algorithm",
+                format!("{algorithm:?} is not supported; only AWS4-HMAC-SHA256 (Signature Version 4) is accepted"),
+            ));
+        }
+        let (mut cred, mut sh, mut sig) = (None, None, None);
+        for (i, comp) in rest.split(',').enumerate() {
+            let comp = if i == 0 {
+                comp
+            } else {
+                comp.trim_start_matches(' ')
+            };
+            let (k, v) = comp.split_once('=').ok_or_else(|| {
+                malformed("format", format!("component {comp:?} is not `Name=value`"))
+            })?;
+            let slot = match k {
+                "Credential" => &mut cred,
+                "SignedHeaders" => &mut sh,
+                "Signature" => &mut sig,
+                other => {
+                    return Err(malformed(
+                        "format",
+                        format!("unknown component {other:?}; expected Credential, SignedHeaders and Signature"),
+                    ))
+                }
+            };
+            if slot.replace(v).is_some() {
+                return Err(malformed("format", format!("{k} appears twice")));
+            }
+        }
+        let cred = cred.ok_or_else(|| malformed("Credential", "missing"))?;
+        let signed_headers = sh.ok_or_else(|| malformed("SignedHeaders", "missing"))?;
+        let signature = sig.ok_or_else(|| malformed("Signature", "missing"))?;
+        let (access_key_id, scope_str, scope) =
+            split_credential(cred).map_err(|r| malformed("Credential", r))?;
+        check_signed_headers(signed_headers).map_err(|r| malformed("SignedHeaders", r))?;
+        if algorithm == sigv4_sign::canonical::ALGORITHM {
+            check_signature_hex(signature).map_err(|r| malformed("Signature", r))?;
+        } else if signature.is_empty() || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(malformed("Signature", "expected hex digits"));
+        }
+        Ok(Self {
+            algorithm,
+            access_key_id,
+            scope_str,
+            scope,
+            signed_headers,
+            signature,
+        })
+    }
+}
+
+/// The `X-Amz-*` parameters of a presigned URL, percent-decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueryAuth<'a> {
+    /// `X-Amz-Algorithm`.
+    pub algorithm: Option<Cow<'a, str>>,
+    /// `X-Amz-Credential`.
+    pub credential: Option<Cow<'a, str>>,
+    /// `X-Amz-Date`.
+    pub date: Option<Cow<'a, str>>,
+    /// `X-Amz-Expires`.
+    pub expires: Option<Cow<'a, str>>,
+    /// `X-Amz-SignedHeaders`.
+    pub signed_headers: Option<Cow<'a, str>>,
+    /// `X-Amz-Signature`.
+    pub signature: Option<Cow<'a, str>>,
+    /// `X-Amz-Security-Token`.
+    pub security_token: Option<Cow<'a, str>>,
+    /// `X-Amz-Content-Sha256`.
+    pub content_sha256: Option<Cow<'a, str>>,
+    /// `X-Amz-Region-Set` (SigV4a).
+    pub region_set: Option<Cow<'a, str>>,
+}
+
+fn decode(s: &str) -> Result<Cow<'_, str>, String> {
+    match sigv4_sign::encode::percent_decode(s) {
+        Cow::Borrowed(_) => Ok(Cow::Borrowed(s)),
+        Cow::Owned(v) => String::from_utf8(v)
+            .map(Cow::Owned)
+            .map_err(|_| "a parameter is not UTF-8 once percent-decoded".to_owned()),
+    }
+}
+
+impl<'a> QueryAuth<'a> {
+    /// Scans a query string for the `X-Amz-*` auth parameters. Returns
+    /// `Ok(None)` when none of `X-Amz-Algorithm`, `X-Amz-Credential` or
+    /// `X-Amz-Signature` is present (not a presigned URL); rejects repeated
+    /// `X-Amz-*` parameters.
+    pub fn parse(query: &'a str) -> Result<Option<Self>, VerifyError> {
+        let err = VerifyError::AuthorizationQueryParametersError;
+        let mut q = QueryAuth::default();
+        let mut seen: Vec<Cow<'a, str>> = Vec::new();
+        let mut any = false;
+        for piece in query.split('&') {
+            if piece.is_empty() {
+                continue;
+            }
+            let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+            let key: Cow<'a, str> = match decode(k) {
+                Ok(k) => k,
+                // Only X-Amz-* keys matter here; any other key may hold any bytes.
+                Err(_) => continue,
+            };
+            if key.len() < 6 || !key[..6].eq_ignore_ascii_case("x-amz-") {
+                continue;
+            }
+            if seen.iter().any(|s| s.eq_ignore_ascii_case(&key)) {
+                return Err(err(format!(
+                    "the parameter {key} appears more than once; send each X-Amz-* parameter once"
+                )));
+            }
+            let slot = match &*key {
+                "X-Amz-Algorithm" => &mut q.algorithm,
+                "X-Amz-Credential" => &mut q.credential,
+                "X-Amz-Date" => &mut q.date,
+                "X-Amz-Expires" => &mut q.expires,
+                "X-Amz-SignedHeaders" => &mut q.signed_headers,
+                "X-Amz-Signature" => &mut q.signature,
+                "X-Amz-Security-Token" => &mut q.security_token,
+                "X-Amz-Content-Sha256" | "X-Amz-Content-SHA256" => &mut q.content_sha256,
+                "X-Amz-Region-Set" => &mut q.region_set,
+                _ => {
+                    seen.push(key);
+                    continue;
+                }
+            };
+            if matches!(
+                &*key,
+                "X-Amz-Algorithm" | "X-Amz-Credential" | "X-Amz-Signature"
+            ) {
+                any = true;
+            }
+            *slot = Some(decode(v).map_err(err)?);
+            seen.push(key);
+        }
+        if !any {
+            // A lower-case or otherwise mis-cased auth parameter is not ignored silently.
+            if seen.iter().any(|k| {
+                ["x-amz-algorithm", "x-amz-credential", "x-amz-signature"]
+                    .iter()
+                    .any(|n| k.eq_ignore_ascii_case(n))
+            }) {
+                return Err(err(
+                    "X-Amz-* auth parameters are case-sensitive: use X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        Ok(Some(q))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIG: &str = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
+
+    #[test]
+    fn parses_what_clients_send() {
+        for v in [
+            format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host;x-amz-date, Signature={SIG}"),
+            format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request,SignedHeaders=host;x-amz-date,Signature={SIG}"),
+            format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request,  SignedHeaders=host;x-amz-date, Signature={SIG}"),
+        ] {
+            let a = AuthorizationHeader::parse(&v).unwrap();
+            assert_eq!(a.access_key_id, "AKIDEXAMPLE");
+            assert_eq!(a.scope.region().as_str(), "us-east-1");
+            assert_eq!(a.scope.service().as_str(), "iam");
+            assert_eq!(a.signed_headers, "host;x-amz-date");
+            assert_eq!(a.signature, SIG);
+        }
+    }
+
+    fn part_of(v: &str) -> &'static str {
+        match AuthorizationHeader::parse(v) {
+            Err(VerifyError::AuthorizationHeaderMalformed { part, .. }) => part,
+            other => panic!("{v}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rejects_and_names_the_part() {
+        let ok_cred = "Credential=AK/20150830/us-east-1/s3/aws4_request";
+        assert_eq!(part_of("AWS4-HMAC-SHA256"), "format");
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA1 {ok_cred}, SignedHeaders=host, Signature={SIG}")),
+            "algorithm"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=host")),
+            "Signature"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=host, Signature={}", &SIG[1..])),
+            "Signature"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=x-amz-date;host, Signature={SIG}")),
+            "SignedHeaders"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=Host, Signature={SIG}")),
+            "SignedHeaders"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 Credential=AK/2015083/us-east-1/s3/aws4_request, SignedHeaders=host, Signature={SIG}")),
+            "Credential"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/s3/aws4_requesx, SignedHeaders=host, Signature={SIG}")),
+            "Credential"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, {ok_cred}, SignedHeaders=host, Signature={SIG}")),
+            "format"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}; SignedHeaders=host, Signature={SIG}")),
+            "SignedHeaders"
+        );
+        assert_eq!(
+            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=host, Signature={SIG}, Extra=1")),
+            "format"
+        );
+    }
+
+    #[test]
+    fn query_duplicates_are_rejected() {
+        assert!(QueryAuth::parse("a=1&b=2").unwrap().is_none());
+        assert!(QueryAuth::parse("X-Amz-Signature=1&X-Amz-Signature=2").is_err());
+        assert!(QueryAuth::parse("X-Amz-Signature=1&x-amz-signature=2").is_err());
+        assert!(QueryAuth::parse("X-Amz-Signature=1&X-Amz-Meta-A=1&X-Amz-Meta-A=2").is_err());
+        assert!(QueryAuth::parse("x-amz-signature=1").is_err());
+        let q = QueryAuth::parse("X-Amz-Credential=AK%2F20150830%2Fus-east-1%2Fs3%2Faws4_request")
+            .unwrap()
+            .unwrap();
+        assert_eq!(q.credential.as_deref(), Some("AK/20150830/us-east-1/s3/aws4_request"));
+    }
+}
