@@ -4,6 +4,7 @@
 //!
 //! The `2_threads` benchmarks run the same call on two threads at once and
 //! report the slower thread's time per call.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 use std::future::Future;
 use std::hint::black_box;

@@ -1,5 +1,6 @@
 //! The AWS SDKs' shared profile-file test suites, walked as data: every case
 //! in the JSON files runs; a new case needs no code change.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 use std::collections::BTreeMap;
 use std::path::Path;

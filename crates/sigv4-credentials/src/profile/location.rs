@@ -116,6 +116,7 @@ pub fn selected_profile(env: &dyn Env, explicit: Option<&str>) -> (String, &'sta
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::MapEnv;

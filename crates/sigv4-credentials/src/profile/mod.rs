@@ -190,10 +190,10 @@ impl ProfileProvider {
                 ),
             ));
         };
-        self.from_profile(profile).await
+        self.credentials_of(profile).await
     }
 
-    async fn from_profile(&self, profile: &Profile) -> CredentialsResult {
+    async fn credentials_of(&self, profile: &Profile) -> CredentialsResult {
         let name = profile.name();
         let invalid = |p: &Property, message: String| CredentialsError::InvalidProfile {
             profile: name.to_owned(),

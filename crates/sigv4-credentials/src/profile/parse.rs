@@ -183,6 +183,7 @@ fn strip_comment(line: &str, needs_whitespace: bool) -> &str {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
