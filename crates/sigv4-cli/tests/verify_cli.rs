@@ -1,0 +1,169 @@
+//! `sigv4 verify`: the exact contract (flags, JSON keys, exit codes),
+//! exercised in-process on the AWS test suite's signed requests.
+
+#[allow(dead_code)]
+#[path = "../src/verify_cmd.rs"]
+mod verify_cmd;
+
+use std::path::{Path, PathBuf};
+
+use verify_cmd::{run_with, VerifyArgs};
+
+fn suite(case: &str, file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/vectors/aws-signing-test-suite/v4")
+        .join(case)
+        .join(file)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn tmp(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sigv4-verify-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let p = dir.join(format!("{n}-{name}"));
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+fn keys() -> PathBuf {
+    tmp(
+        "keys.json",
+        br#"{"AKIDEXAMPLE":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY","OTHER":"x"}"#,
+    )
+}
+
+fn run(
+    raw: &str,
+    keys: PathBuf,
+    time: Option<&str>,
+    json: bool,
+    stdin: &[u8],
+) -> (i32, String, String) {
+    let args = VerifyArgs {
+        raw: raw.to_owned(),
+        keys,
+        time: time.map(str::to_owned),
+        json,
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_with(&args, &mut &stdin[..], &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+const T: &str = "20150830T123600Z";
+
+#[test]
+fn valid_request_exits_0_with_json() {
+    let (code, out, _) = run(
+        &suite("get-vanilla", "header-signed-request.txt"),
+        keys(),
+        Some(T),
+        true,
+        b"",
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["access_key_id"], "AKIDEXAMPLE");
+    let (code, out, _) = run(
+        &suite("get-vanilla", "query-signed-request.txt"),
+        keys(),
+        Some("2015-08-30T12:36:00Z"),
+        false,
+        b"",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("AKIDEXAMPLE"));
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let bytes = std::fs::read(suite("post-vanilla", "header-signed-request.txt")).unwrap();
+    let (code, _, _) = run("-", keys(), Some(T), true, &bytes);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn invalid_request_exits_1_with_code() {
+    let text = std::fs::read_to_string(suite("get-vanilla", "header-signed-request.txt")).unwrap();
+    let bad = tmp("bad.txt", text.replacen("GET", "PUT", 1).as_bytes());
+    let (code, out, _) = run(bad.to_str().unwrap(), keys(), Some(T), true, b"");
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["code"], "SignatureDoesNotMatch");
+    assert!(v["message"].as_str().unwrap().contains("signature"));
+    // Without --time the 2015 request is far too old.
+    let (code, out, _) = run(
+        &suite("get-vanilla", "header-signed-request.txt"),
+        keys(),
+        None,
+        true,
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("RequestTimeTooSkewed"));
+    // Unknown key.
+    let k = tmp("other.json", br#"{"SOMEONE":"x"}"#);
+    let (code, out, err) = run(
+        &suite("get-vanilla", "header-signed-request.txt"),
+        k,
+        Some(T),
+        false,
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("InvalidAccessKeyId"), "{err}");
+}
+
+#[test]
+fn unusable_inputs_exit_2() {
+    let (code, _, err) = run("/nonexistent/req.txt", keys(), Some(T), true, b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read"));
+    let (code, _, _) = run(
+        &suite("get-vanilla", "header-signed-request.txt"),
+        PathBuf::from("/nonexistent.json"),
+        Some(T),
+        true,
+        b"",
+    );
+    assert_eq!(code, 2);
+    let k = tmp("array.json", b"[1,2]");
+    let (code, _, err) = run(
+        &suite("get-vanilla", "header-signed-request.txt"),
+        k,
+        Some(T),
+        true,
+        b"",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("JSON object"));
+    let (code, _, _) = run(
+        &suite("get-vanilla", "header-signed-request.txt"),
+        keys(),
+        Some("yesterday"),
+        true,
+        b"",
+    );
+    assert_eq!(code, 2);
+    let garbage = tmp("garbage.txt", b"\n\n");
+    let (code, _, _) = run(garbage.to_str().unwrap(), keys(), Some(T), true, b"");
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn secrets_never_printed() {
+    let text = std::fs::read_to_string(suite("get-vanilla", "header-signed-request.txt")).unwrap();
+    let bad = tmp("bad2.txt", text.replacen("GET", "PUT", 1).as_bytes());
+    let (_, out, err) = run(bad.to_str().unwrap(), keys(), Some(T), false, b"");
+    assert!(!out.contains("wJalr") && !err.contains("wJalr"));
+}
