@@ -4,6 +4,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::config::ProviderConfig;
+use crate::container::ContainerProvider;
+use crate::imds::ImdsProvider;
+use crate::web_identity::WebIdentityProvider;
 use crate::environment::EnvironmentProvider;
 use crate::error::{Attempt, CredentialsError};
 use crate::profile::ProfileProvider;
@@ -94,15 +97,22 @@ impl ProvideCredentials for CredentialsChain {
     }
 }
 
-/// The default chain, in the AWS CLI's order: `Environment`, then
-/// `Profile` (static keys and `credential_process` of the selected
-/// profile). Network providers (web identity, container, IMDS) are added
-/// to the end by later versions, or by you with [`CredentialsChain::with`].
+/// The default chain, in the AWS CLI's order: `Environment`, `Profile`
+/// (static keys, `credential_process`, web identity and role chains of the
+/// selected profile), `WebIdentityToken` (from `AWS_ROLE_ARN` /
+/// `AWS_WEB_IDENTITY_TOKEN_FILE`), `EcsContainer`, `Ec2InstanceMetadata`.
+/// Put a [`CredentialsCache`](crate::CredentialsCache) in front of it.
+///
+/// Off EC2, IMDS does not answer within its 1 s timeouts and is skipped
+/// (`AWS_EC2_METADATA_DISABLED=true` skips it without trying).
 ///
 /// ```
 /// use sigv4_credentials::{DefaultChain, MapEnv, MemFs, ProviderConfig};
 /// let chain = DefaultChain::new(&ProviderConfig::new(MapEnv::new(), MemFs::new()));
-/// assert_eq!(chain.names().collect::<Vec<_>>(), ["Environment", "Profile"]);
+/// assert_eq!(
+///     chain.names().collect::<Vec<_>>(),
+///     ["Environment", "Profile", "WebIdentityToken", "EcsContainer", "Ec2InstanceMetadata"]
+/// );
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct DefaultChain;
@@ -114,5 +124,8 @@ impl DefaultChain {
         CredentialsChain::new()
             .with("Environment", EnvironmentProvider::new(config.clone()))
             .with("Profile", ProfileProvider::new(config.clone()))
+            .with("WebIdentityToken", WebIdentityProvider::new(config.clone()))
+            .with("EcsContainer", ContainerProvider::new(config.clone()))
+            .with("Ec2InstanceMetadata", ImdsProvider::new(config.clone()))
     }
 }

@@ -162,16 +162,7 @@ impl ContainerProvider {
                     Some(format!("{code}: {msg}"))
                 })
                 .unwrap_or_else(|| excerpt(&resp.body));
-            return Err(client
-                .error(
-                    "GET",
-                    &url,
-                    HttpErrorKind::Status {
-                        status: resp.status,
-                        body: detail,
-                    },
-                )
-                .into());
+            return Err(client.status_error("GET", &url, &resp, Some(detail)).into());
         }
         let body = String::from_utf8_lossy(&resp.body);
         let creds = crate::imds::parse_credentials(&body, NAME).map_err(|why| {

@@ -201,6 +201,7 @@ impl From<HttpError> for CredentialsError {
 pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
+    pub(crate) attempts: u32,
 }
 
 impl Response {
@@ -288,6 +289,28 @@ impl HttpClient {
         }
     }
 
+    /// The error for an unexpected status of `resp`; `detail` replaces the
+    /// body excerpt when given.
+    pub(crate) fn status_error(
+        &self,
+        method: &str,
+        url: &reqwest::Url,
+        resp: &Response,
+        detail: Option<String>,
+    ) -> HttpError {
+        HttpError {
+            attempts: resp.attempts,
+            ..self.error(
+                method,
+                url,
+                HttpErrorKind::Status {
+                    status: resp.status,
+                    body: detail.unwrap_or_else(|| excerpt(&resp.body)),
+                },
+            )
+        }
+    }
+
     /// Send with retries: transport errors other than timeouts and
     /// connection failures, and 5xx / 429 answers, are retried with
     /// exponential back-off up to the attempt limit. A timeout is never
@@ -313,10 +336,15 @@ impl HttpClient {
                 Err(_) => true,
             };
             if !retry || last {
-                return result.map_err(|kind| HttpError {
-                    attempts: attempt,
-                    ..self.error(method.as_str(), url, kind)
-                });
+                return result
+                    .map(|r| Response {
+                        attempts: attempt,
+                        ..r
+                    })
+                    .map_err(|kind| HttpError {
+                        attempts: attempt,
+                        ..self.error(method.as_str(), url, kind)
+                    });
             }
             tracing::debug!(
                 provider = %self.provider,
@@ -378,7 +406,11 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, body })
+        Ok(Response {
+            status,
+            body,
+            attempts: 1,
+        })
     }
 
     fn classify(&self, e: &reqwest::Error) -> HttpErrorKind {
@@ -393,7 +425,10 @@ impl HttpClient {
             HttpErrorKind::Connect(chain(e))
         } else if e.is_builder() {
             HttpErrorKind::InvalidEndpoint(chain(e))
-        } else if e.is_body() || e.is_decode() {
+        } else if e.is_body()
+            || e.is_decode()
+            || chain(e).contains("closed before message completed")
+        {
             HttpErrorKind::Body(chain(e))
         } else {
             HttpErrorKind::Request(chain(e))

@@ -142,10 +142,7 @@ impl ImdsClient {
                 tracing::debug!(status = resp.status, "IMDSv2 token refused; falling back to IMDSv1");
                 Ok(None)
             }
-            status => Err(self
-                .http
-                .error("PUT", &url, HttpErrorKind::Status { status, body: excerpt(&resp.body) })
-                .into()),
+            _ => Err(self.http.status_error("PUT", &url, &resp, None).into()),
         }
     }
 
@@ -186,17 +183,7 @@ impl ImdsClient {
                     .into()
             })
         } else {
-            Err(self
-                .http
-                .error(
-                    "GET",
-                    &url,
-                    HttpErrorKind::Status {
-                        status: resp.status,
-                        body: excerpt(&resp.body),
-                    },
-                )
-                .into())
+            Err(self.http.status_error("GET", &url, &resp, None).into())
         }
     }
 }
@@ -347,19 +334,7 @@ impl ImdsProvider {
                     format!("no IAM role is attached to this instance ({url} answered 404)"),
                 ))
             }
-            status => {
-                return Err(client
-                    .http
-                    .error(
-                        "GET",
-                        &url,
-                        HttpErrorKind::Status {
-                            status,
-                            body: excerpt(&resp.body),
-                        },
-                    )
-                    .into())
-            }
+            _ => return Err(client.http.status_error("GET", &url, &resp, None).into()),
         }
         let text = resp.text();
         let role = text.lines().next().unwrap_or("").trim();

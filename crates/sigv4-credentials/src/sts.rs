@@ -22,7 +22,7 @@ use sigv4_sign::{
 use crate::clock::TimeSource;
 use crate::env::Env;
 use crate::error::CredentialsError;
-use crate::http::{excerpt, HttpClient, HttpError, HttpErrorKind, HttpSettings};
+use crate::http::{excerpt, HttpClient, HttpErrorKind, HttpSettings};
 use crate::profile::Profile;
 
 const PROVIDER: &str = "Sts";
@@ -426,18 +426,10 @@ impl StsClient {
                     .to_owned(),
                 request_id: find(&leaves, "RequestId").map(str::to_owned),
             }))),
-            None => Err(HttpError {
-                attempts: 1,
-                ..self.http.error(
-                    "POST",
-                    &self.url,
-                    HttpErrorKind::Status {
-                        status: resp.status,
-                        body: excerpt(&resp.body),
-                    },
-                )
-            }
-            .into()),
+            None => Err(self
+                .http
+                .status_error("POST", &self.url, &resp, None)
+                .into()),
         }
     }
 
