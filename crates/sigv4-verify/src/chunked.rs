@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
-use sigv4_sign::{sha256_hex, AmzDate, SigningKey, EMPTY_SHA256};
+use sigv4_sign::chunked::{canonical_trailers, chunk_string_to_sign, trailer_string_to_sign};
+use sigv4_sign::{sha256_hex, AmzDate, SigningKey};
 use subtle::ConstantTimeEq;
 
 use crate::VerifyError;
@@ -25,7 +25,10 @@ pub enum ChunkMode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Header,
-    Data { size: usize, signature: Option<[u8; 64]> },
+    Data {
+        size: usize,
+        signature: Option<[u8; 64]>,
+    },
     Trailers,
     Done,
 }
@@ -37,34 +40,9 @@ const MAX_TRAILERS: usize = 16 * 1024;
 /// How much input is taken in at once.
 const STEP: usize = 64 * 1024;
 
-// TODO(dedupe): once `sigv4_sign::chunked::{chunk_string_to_sign,
-// trailer_string_to_sign}` land, call them instead of these two.
-fn chunk_string_to_sign(time: &AmzDate, scope: &str, prev: &[u8], chunk_hash: &[u8]) -> Vec<u8> {
-    let mut s = Vec::with_capacity(256);
-    s.extend_from_slice(b"AWS4-HMAC-SHA256-PAYLOAD\n");
-    s.extend_from_slice(time.as_str().as_bytes());
-    s.push(b'\n');
-    s.extend_from_slice(scope.as_bytes());
-    s.push(b'\n');
-    s.extend_from_slice(prev);
-    s.push(b'\n');
-    s.extend_from_slice(EMPTY_SHA256.as_bytes());
-    s.push(b'\n');
-    s.extend_from_slice(chunk_hash);
-    s
-}
-
-fn trailer_string_to_sign(time: &AmzDate, scope: &str, prev: &[u8], trailer_hash: &[u8]) -> Vec<u8> {
-    let mut s = Vec::with_capacity(256);
-    s.extend_from_slice(b"AWS4-HMAC-SHA256-TRAILER\n");
-    s.extend_from_slice(time.as_str().as_bytes());
-    s.push(b'\n');
-    s.extend_from_slice(scope.as_bytes());
-    s.push(b'\n');
-    s.extend_from_slice(prev);
-    s.push(b'\n');
-    s.extend_from_slice(trailer_hash);
-    s
+fn ascii(b: &[u8]) -> &str {
+    // Only ever called on hex digits.
+    std::str::from_utf8(b).unwrap_or("")
 }
 
 /// Verifies an aws-chunked body incrementally.
@@ -330,11 +308,20 @@ impl ChunkedDecoder {
         Ok(State::Data { size, signature })
     }
 
-    fn verify_chunk(&mut self, data: &[u8], signature: Option<&[u8; 64]>) -> Result<(), VerifyError> {
+    fn verify_chunk(
+        &mut self,
+        data: &[u8],
+        signature: Option<&[u8; 64]>,
+    ) -> Result<(), VerifyError> {
         let Some(sig) = signature else {
             return Ok(());
         };
-        let sts = chunk_string_to_sign(&self.time, &self.scope, &self.prev, &sha256_hex(data));
+        let sts = chunk_string_to_sign(
+            &self.time,
+            &self.scope,
+            ascii(&self.prev),
+            ascii(&sha256_hex(data)),
+        );
         let computed = self.key.sign_hex(&sts);
         if !bool::from(computed.ct_eq(sig)) {
             return Err(VerifyError::SignatureDoesNotMatch(None));
@@ -355,15 +342,20 @@ impl ChunkedDecoder {
             if self.mode != ChunkMode::SignedTrailer {
                 return Err(bad("a trailer signature in an unsigned trailer".into()));
             }
-            let mut h = Sha256::new();
-            for (n, v) in &self.trailers {
-                h.update(n.as_bytes());
-                h.update(b":");
-                h.update(v.as_bytes());
-                h.update(b"\n");
-            }
-            let hash = hex::encode(h.finalize());
-            let sts = trailer_string_to_sign(&self.time, &self.scope, &self.prev, hash.as_bytes());
+            let pairs: Vec<(&str, &str)> = self
+                .trailers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            let mut canon = Vec::with_capacity(128);
+            canonical_trailers(&pairs, &mut canon)
+                .map_err(|e| bad(format!("cannot canonicalize the trailers: {e}")))?;
+            let sts = trailer_string_to_sign(
+                &self.time,
+                &self.scope,
+                ascii(&self.prev),
+                ascii(&sha256_hex(&canon)),
+            );
             let computed = self.key.sign_hex(&sts);
             if !bool::from(computed.ct_eq(value.as_bytes())) {
                 return Err(VerifyError::SignatureDoesNotMatch(None));
@@ -399,7 +391,12 @@ pub fn encode_signed_chunks(
     let mut out = Vec::new();
     let mut prev = seed.as_bytes().to_vec();
     for c in chunks.iter().copied().chain(std::iter::once(&b""[..])) {
-        let sig = key.sign_hex(&chunk_string_to_sign(time, scope, &prev, &sha256_hex(c)));
+        let sig = key.sign_hex(&chunk_string_to_sign(
+            time,
+            scope,
+            ascii(&prev),
+            ascii(&sha256_hex(c)),
+        ));
         out.extend_from_slice(format!("{:x};chunk-signature=", c.len()).as_bytes());
         out.extend_from_slice(&sig);
         out.extend_from_slice(b"\r\n");
@@ -415,7 +412,12 @@ pub fn encode_signed_chunks(
             out.extend_from_slice(format!("{n}:{v}\r\n").as_bytes());
             canon.extend_from_slice(format!("{n}:{v}\n").as_bytes());
         }
-        let sig = key.sign_hex(&trailer_string_to_sign(time, scope, &prev, &sha256_hex(&canon)));
+        let sig = key.sign_hex(&trailer_string_to_sign(
+            time,
+            scope,
+            ascii(&prev),
+            ascii(&sha256_hex(&canon)),
+        ));
         out.extend_from_slice(b"x-amz-trailer-signature:");
         out.extend_from_slice(&sig);
         out.extend_from_slice(b"\r\n\r\n");
@@ -483,7 +485,11 @@ mod tests {
         let mut out = Vec::new();
         let e = d.push(&body, &mut out).unwrap_err();
         assert_eq!(e.code(), "SignatureDoesNotMatch");
-        assert_eq!(out.len(), 65536, "only the first, verified chunk is released");
+        assert_eq!(
+            out.len(),
+            65536,
+            "only the first, verified chunk is released"
+        );
     }
 
     #[test]
@@ -511,7 +517,10 @@ mod tests {
             None,
         );
         let e = d
-            .push(format!("801;chunk-signature={SEED}\r\n").as_bytes(), &mut Vec::new())
+            .push(
+                format!("801;chunk-signature={SEED}\r\n").as_bytes(),
+                &mut Vec::new(),
+            )
             .unwrap_err();
         assert_eq!(e.code(), "InvalidChunkSizeError");
     }
@@ -554,10 +563,14 @@ mod tests {
             "InvalidRequest"
         );
         // A changed trailer value breaks the trailer signature.
-        let tampered = String::from_utf8(body.clone()).unwrap().replace("NhCmhg==", "AAAAAA==");
+        let tampered = String::from_utf8(body.clone())
+            .unwrap()
+            .replace("NhCmhg==", "AAAAAA==");
         let mut d = mk(vec!["x-amz-checksum-crc32".into()]);
         assert_eq!(
-            d.push(tampered.as_bytes(), &mut Vec::new()).unwrap_err().code(),
+            d.push(tampered.as_bytes(), &mut Vec::new())
+                .unwrap_err()
+                .code(),
             "SignatureDoesNotMatch"
         );
     }

@@ -250,7 +250,11 @@ impl VerifyError {
             } => {
                 field(&mut x, "RequestTime", request_time);
                 field(&mut x, "ServerTime", server_time);
-                field(&mut x, "MaxAllowedSkewMilliseconds", &max_skew_ms.to_string());
+                field(
+                    &mut x,
+                    "MaxAllowedSkewMilliseconds",
+                    &max_skew_ms.to_string(),
+                );
             }
             Self::InvalidAccessKeyId(akid) => field(&mut x, "AWSAccessKeyId", akid),
             Self::SignatureDoesNotMatch(Some(d)) => {
@@ -334,7 +338,9 @@ mod tests {
         assert_eq!(e.code(), "RequestTimeTooSkewed");
         assert_eq!(e.status(), http::StatusCode::FORBIDDEN);
         let x = e.to_xml(Some("r1"));
-        assert!(x.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>RequestTimeTooSkewed</Code>"));
+        assert!(x.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>RequestTimeTooSkewed</Code>"
+        ));
         assert!(x.contains("<RequestTime>20150830T123600Z</RequestTime><ServerTime>20150830T130000Z</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds><RequestId>r1</RequestId></Error>"));
     }
 

@@ -36,9 +36,12 @@ fn malformed(part: &'static str, reason: impl Into<String>) -> VerifyError {
 /// scope text and the parsed scope.
 pub(crate) fn split_credential(cred: &str) -> Result<(&str, &str, CredentialScope), String> {
     let mut slashes = cred.rmatch_indices('/').map(|(i, _)| i);
-    let (Some(_), Some(_), Some(_), Some(cut)) =
-        (slashes.next(), slashes.next(), slashes.next(), slashes.next())
-    else {
+    let (Some(_), Some(_), Some(_), Some(cut)) = (
+        slashes.next(),
+        slashes.next(),
+        slashes.next(),
+        slashes.next(),
+    ) else {
         return Err("expected AKID/YYYYMMDD/region/service/aws4_request".into());
     };
     let (akid, scope_str) = (&cred[..cut], &cred[cut + 1..]);
@@ -72,13 +75,11 @@ pub(crate) fn check_signed_headers(list: &str) -> Result<(), String> {
         if name.is_empty() {
             return Err("it holds an empty header name".into());
         }
-        if !name
-            .bytes()
-            .all(|b| (b.is_ascii_graphic() && !b.is_ascii_uppercase()) && !b"\"(),/:;<=>?@[\\]{}".contains(&b))
-        {
-            return Err(format!(
-                "{name:?} is not a lower-case header name"
-            ));
+        if !name.bytes().all(|b| {
+            (b.is_ascii_graphic() && !b.is_ascii_uppercase())
+                && !b"\"(),/:;<=>?@[\\]{}".contains(&b)
+        }) {
+            return Err(format!("{name:?} is not a lower-case header name"));
         }
         if let Some(p) = prev {
             if p >= name {
@@ -107,9 +108,12 @@ impl<'a> AuthorizationHeader<'a> {
     /// naming the part at fault.
     pub fn parse(value: &'a str) -> Result<Self, VerifyError> {
         let value = value.trim_matches(|c| c == ' ' || c == '\t');
-        let (algorithm, rest) = value
-            .split_once(' ')
-            .ok_or_else(|| malformed("format", "expected `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`"))?;
+        let (algorithm, rest) = value.split_once(' ').ok_or_else(|| {
+            malformed(
+                "format",
+                "expected `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`",
+            )
+        })?;
         if algorithm != sigv4_sign::canonical::ALGORITHM && algorithm != "AWS4-ECDSA-P256-SHA256" {
             return Err(malformed(
                 "algorithm",
@@ -298,7 +302,9 @@ mod tests {
         let ok_cred = "Credential=AK/20150830/us-east-1/s3/aws4_request";
         assert_eq!(part_of("AWS4-HMAC-SHA256"), "format");
         assert_eq!(
-            part_of(&format!("AWS4-HMAC-SHA1 {ok_cred}, SignedHeaders=host, Signature={SIG}")),
+            part_of(&format!(
+                "AWS4-HMAC-SHA1 {ok_cred}, SignedHeaders=host, Signature={SIG}"
+            )),
             "algorithm"
         );
         assert_eq!(
@@ -306,15 +312,22 @@ mod tests {
             "Signature"
         );
         assert_eq!(
-            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=host, Signature={}", &SIG[1..])),
+            part_of(&format!(
+                "AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=host, Signature={}",
+                &SIG[1..]
+            )),
             "Signature"
         );
         assert_eq!(
-            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=x-amz-date;host, Signature={SIG}")),
+            part_of(&format!(
+                "AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=x-amz-date;host, Signature={SIG}"
+            )),
             "SignedHeaders"
         );
         assert_eq!(
-            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=Host, Signature={SIG}")),
+            part_of(&format!(
+                "AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=Host, Signature={SIG}"
+            )),
             "SignedHeaders"
         );
         assert_eq!(
@@ -326,15 +339,21 @@ mod tests {
             "Credential"
         );
         assert_eq!(
-            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, {ok_cred}, SignedHeaders=host, Signature={SIG}")),
+            part_of(&format!(
+                "AWS4-HMAC-SHA256 {ok_cred}, {ok_cred}, SignedHeaders=host, Signature={SIG}"
+            )),
             "format"
         );
         assert_eq!(
-            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}; SignedHeaders=host, Signature={SIG}")),
+            part_of(&format!(
+                "AWS4-HMAC-SHA256 {ok_cred}; SignedHeaders=host, Signature={SIG}"
+            )),
             "SignedHeaders"
         );
         assert_eq!(
-            part_of(&format!("AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=host, Signature={SIG}, Extra=1")),
+            part_of(&format!(
+                "AWS4-HMAC-SHA256 {ok_cred}, SignedHeaders=host, Signature={SIG}, Extra=1"
+            )),
             "format"
         );
     }
@@ -349,6 +368,9 @@ mod tests {
         let q = QueryAuth::parse("X-Amz-Credential=AK%2F20150830%2Fus-east-1%2Fs3%2Faws4_request")
             .unwrap()
             .unwrap();
-        assert_eq!(q.credential.as_deref(), Some("AK/20150830/us-east-1/s3/aws4_request"));
+        assert_eq!(
+            q.credential.as_deref(),
+            Some("AK/20150830/us-east-1/s3/aws4_request")
+        );
     }
 }

@@ -93,7 +93,10 @@ impl Policy {
 
     /// Accept only these regions.
     #[must_use]
-    pub fn with_allowed_regions<I: IntoIterator<Item = S>, S: Into<String>>(mut self, r: I) -> Self {
+    pub fn with_allowed_regions<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        r: I,
+    ) -> Self {
         self.allowed_regions = Some(r.into_iter().map(Into::into).collect());
         self
     }

@@ -15,7 +15,9 @@ use sigv4_sign::{
 use subtle::ConstantTimeEq;
 
 use crate::chunked::{ChunkMode, ChunkedDecoder};
-use crate::parse::{check_signature_hex, check_signed_headers, split_credential, AuthorizationHeader, QueryAuth};
+use crate::parse::{
+    check_signature_hex, check_signed_headers, split_credential, AuthorizationHeader, QueryAuth,
+};
 use crate::{Clock, Policy, SecretStore, SignatureDebug, SystemClock, VerifyError};
 
 /// Where the request carried its signature.
@@ -156,7 +158,10 @@ fn header_all<'h, 'r: 'h>(
         .map(|(_, v)| *v)
 }
 
-fn header_one<'r>(headers: &[(&str, &'r [u8])], name: &'static str) -> Result<Option<&'r str>, VerifyError> {
+fn header_one<'r>(
+    headers: &[(&str, &'r [u8])],
+    name: &'static str,
+) -> Result<Option<&'r str>, VerifyError> {
     let mut found = None;
     for (n, v) in headers {
         if n.eq_ignore_ascii_case(name) {
@@ -294,7 +299,11 @@ impl Verifier {
         self.finish(parsed, creds.as_ref(), body)
     }
 
-    pub(crate) fn signing_key(&self, creds: &Credentials, scope: &CredentialScope) -> Arc<SigningKey> {
+    pub(crate) fn signing_key(
+        &self,
+        creds: &Credentials,
+        scope: &CredentialScope,
+    ) -> Arc<SigningKey> {
         // One derivation per scope even when many requests miss at once.
         let _g = self
             .derive
@@ -489,7 +498,10 @@ impl Verifier {
                     server_time: fmt_time(now),
                 });
             }
-            if n > time.unix().saturating_add(i64::try_from(*secs).unwrap_or(i64::MAX)) {
+            if n > time
+                .unix()
+                .saturating_add(i64::try_from(*secs).unwrap_or(i64::MAX))
+            {
                 return Err(VerifyError::RequestExpired {
                     signed_at: time.as_str().to_owned(),
                     expires_secs: *secs,
@@ -545,7 +557,9 @@ impl Verifier {
         for (n, _) in &headers {
             let lower = n.to_ascii_lowercase();
             let must = (self.policy.strict
-                && (lower.starts_with("x-amz-") || lower == "content-type" || lower == "content-md5"))
+                && (lower.starts_with("x-amz-")
+                    || lower == "content-type"
+                    || lower == "content-md5"))
                 || self.policy.required_signed_headers.contains(&lower);
             let exempt = token_unsigned && lower == "x-amz-security-token";
             if must && !exempt && !is_signed(&lower) && !unsigned.contains(&lower) {
@@ -602,7 +616,11 @@ impl Verifier {
         } else {
             self.policy.allow_unsigned_payload_header
         };
-        if matches!(payload, PayloadMode::Unsigned | PayloadMode::Chunked(ChunkMode::UnsignedTrailer)) && !unsigned_ok {
+        if matches!(
+            payload,
+            PayloadMode::Unsigned | PayloadMode::Chunked(ChunkMode::UnsignedTrailer)
+        ) && !unsigned_ok
+        {
             return Err(VerifyError::AccessDenied(
                 "unsigned payloads are not accepted here: sign the body (x-amz-content-sha256: <hex sha256>)".into(),
             ));
@@ -615,13 +633,21 @@ impl Verifier {
         let mut canon_headers: Vec<CanonicalHeader<'_>> = Vec::with_capacity(signed.len() + 1);
         for name in &signed {
             if *name == "host" {
-                let h = host.as_deref().ok_or(VerifyError::MissingSecurityHeader("host"))?;
-                canon_headers.push(CanonicalHeader { name: Cow::Borrowed(name), value: h });
+                let h = host
+                    .as_deref()
+                    .ok_or(VerifyError::MissingSecurityHeader("host"))?;
+                canon_headers.push(CanonicalHeader {
+                    name: Cow::Borrowed(name),
+                    value: h,
+                });
                 continue;
             }
             let before = canon_headers.len();
             for v in header_all(&headers, name) {
-                canon_headers.push(CanonicalHeader { name: Cow::Borrowed(name), value: v });
+                canon_headers.push(CanonicalHeader {
+                    name: Cow::Borrowed(name),
+                    value: v,
+                });
             }
             if canon_headers.len() == before {
                 return Err(VerifyError::AccessDenied(format!(
@@ -659,7 +685,11 @@ impl Verifier {
         cr.write(&mut canonical);
 
         let announced_trailers = header_one(&headers, "x-amz-trailer")?
-            .map(|t| t.split(',').map(|s| s.trim().to_ascii_lowercase()).collect())
+            .map(|t| {
+                t.split(',')
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .collect()
+            })
             .unwrap_or_default();
         let decoded_length = match header_one(&headers, "x-amz-decoded-content-length")? {
             Some(v) => Some(v.parse::<u64>().map_err(|_| {
@@ -771,7 +801,8 @@ fn parse_time(s: &str, http_date: bool) -> Option<AmzDate> {
         return AmzDate::parse(s).ok();
     }
     if http_date {
-        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822).ok()?;
+        let t =
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822).ok()?;
         return AmzDate::from_unix(t.unix_timestamp()).ok();
     }
     None
