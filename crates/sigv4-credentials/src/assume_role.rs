@@ -432,7 +432,7 @@ fn leaf(
         (None, None) if non_empty(profile, "aws_secret_access_key").is_some() => static_keys(profile),
         (None, None) if first => Err(CredentialsError::not_loaded(
             "Profile",
-            format!("profile `{name}` ({}) did not contain credential information: no aws_access_key_id, credential_process or role_arn", profile.location()),
+            format!("profile `{name}` did not contain credential information ({}): no aws_access_key_id, credential_process or role_arn", profile.location()),
         )),
         (None, None) => static_keys(profile),
     }
