@@ -138,9 +138,12 @@ async fn read_optional(
 ///
 /// Within a profile, the sources are taken in the AWS CLI's order:
 ///
-/// 1. `role_arn`, `web_identity_token_file`, `sso_session` / `sso_start_url`:
-///    not supported yet; an error says so rather than silently using
-///    another source of the same profile.
+/// 1. `role_arn` (with `source_profile`, `credential_source` or
+///    `web_identity_token_file`), `web_identity_token_file`, `sso_*`: the
+///    profile chain is resolved ([`ProfileChain`](crate::ProfileChain)) and
+///    run through STS; answers are named like
+///    `AssumeRole(arn) <- Profile(dev) <- Environment`. SSO is recognised
+///    and validated but not supported yet (an error says so).
 /// 2. `aws_access_key_id` + `aws_secret_access_key` (+ `aws_session_token`)
 ///    set in the credentials file.
 /// 3. `credential_process`.
@@ -190,6 +193,20 @@ impl ProfileProvider {
                 ),
             ));
         };
+        if crate::assume_role::needs_chain(profile) {
+            // role_arn, web identity, SSO: resolve the chain, then run it.
+            let chain =
+                crate::assume_role::ProfileChain::resolve(shared.profiles(), profile.name())?;
+            let endpoint = crate::sts::StsEndpoint::resolve(self.config.env(), Some(profile));
+            return chain
+                .provide(
+                    &self.config,
+                    &endpoint,
+                    self.process,
+                    crate::HttpSettings::sts(),
+                )
+                .await;
+        }
         self.credentials_of(profile).await
     }
 
