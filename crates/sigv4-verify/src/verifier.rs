@@ -299,6 +299,16 @@ impl Verifier {
         self.finish(parsed, creds.as_ref(), body)
     }
 
+    pub(crate) async fn store_lookup(
+        &self,
+        akid: &str,
+    ) -> Result<Option<Credentials>, VerifyError> {
+        self.store
+            .lookup(akid)
+            .await
+            .map_err(|e| VerifyError::Store(e.0))
+    }
+
     pub(crate) fn signing_key(
         &self,
         creds: &Credentials,
