@@ -4,8 +4,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod credentials_cmd;
 mod explain;
+mod presign_cmd;
+mod request_cmd;
 mod sign_cmd;
+mod verify_cmd;
 
 /// AWS Signature Version 4 from the command line.
 #[derive(Parser, Debug)]
@@ -19,6 +23,14 @@ struct Cli {
 enum Command {
     /// Sign a request (header signing, or a presigned URL with --presign).
     Sign(sign_cmd::SignArgs),
+    /// Print a presigned URL.
+    Presign(presign_cmd::PresignArgs),
+    /// Send a signed HTTP request and print the response (like curl --aws-sigv4).
+    Request(request_cmd::RequestArgs),
+    /// Resolve credentials through the default chain and show which provider answered.
+    Credentials(credentials_cmd::CredentialsArgs),
+    /// Verify the signature of a raw HTTP request.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +56,15 @@ fn main() -> ExitCode {
     };
     let code = match &cli.command {
         Command::Sign(args) => sign_cmd::run(args),
+        Command::Presign(args) => presign_cmd::run(args),
+        Command::Request(args) => request_cmd::run(args),
+        Command::Credentials(args) => exit_code(credentials_cmd::run(args)),
+        Command::Verify(args) => exit_code(verify_cmd::run(args)),
     };
     ExitCode::from(code)
+}
+
+/// Exit codes outside 0..=255 become 1.
+fn exit_code(code: i32) -> u8 {
+    u8::try_from(code).unwrap_or(1)
 }

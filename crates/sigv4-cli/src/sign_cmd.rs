@@ -43,9 +43,12 @@ pub struct SignArgs {
     /// Secret access key (default: AWS_SECRET_ACCESS_KEY).
     #[arg(long, value_name = "S", requires = "access_key")]
     pub secret_key: Option<String>,
-    /// Session token of temporary credentials (default: AWS_SESSION_TOKEN when keys come from the environment).
-    #[arg(long, value_name = "T")]
+    /// Session token of temporary credentials (with --access-key).
+    #[arg(long, value_name = "T", requires = "access_key")]
     pub session_token: Option<String>,
+    /// Without --access-key: the profile of the shared config files to use (default: AWS_PROFILE).
+    #[arg(long, value_name = "P", conflicts_with = "access_key")]
+    pub profile: Option<String>,
     /// Presign: put the signature in the query string instead of headers.
     #[arg(long)]
     pub presign: bool,
@@ -191,21 +194,17 @@ fn credentials(args: &SignArgs) -> Result<Credentials, Fail> {
             args.session_token.clone(),
         ));
     }
-    let var = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
-    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(k), Some(s)) => Ok(Credentials::new(
-            k,
-            s,
-            args.session_token.clone().or_else(|| var("AWS_SESSION_TOKEN")),
-        )
-        .with_provider_name("Environment")),
-        (Some(_), None) => Err(Fail(
-            "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set both, or pass --access-key and --secret-key".into(),
-        )),
-        _ => Err(Fail(
-            "no credentials: pass --access-key and --secret-key, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
-        )),
-    }
+    // The default chain: environment, then the shared config files, then
+    // the network providers. Its error names every provider tried.
+    crate::credentials_cmd::resolve_default_credentials(args.profile.as_deref())
+        .map_err(|e| {
+            // One line: the chain's diagnostic lists each provider on its own line.
+            let tried: Vec<&str> = e.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            Fail(format!(
+                "no credentials: pass --access-key and --secret-key, or configure the default chain ({})",
+                tried.join(" ")
+            ))
+        })
 }
 
 fn sign(args: &SignArgs) -> Result<Vec<u8>, Fail> {

@@ -12,7 +12,12 @@ fn suite() -> PathBuf {
 
 fn sigv4(args: &[&str], stdin: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sigv4"));
-    cmd.args(args).env_clear();
+    // No real environment: no keys, no home, and IMDS off so that nothing
+    // ever leaves loopback.
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", "/nonexistent-sigv4-test-home")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
     if let Some(p) = stdin {
         cmd.stdin(Stdio::from(fs::File::open(p).unwrap()));
     }
@@ -245,6 +250,13 @@ fn bad_input_is_one_line_and_exit_2() {
         assert!(err.starts_with("sigv4"), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert!(err.lines().count() <= 2, "{args:?}: {err}");
+        if args.len() == 7 {
+            // The no-credentials case names what was tried.
+            assert!(
+                err.contains("Environment") && err.contains("AWS_ACCESS_KEY_ID"),
+                "{err}"
+            );
+        }
     }
 }
 
