@@ -131,14 +131,14 @@ impl ImdsClient {
                 });
                 Ok(Some(value))
             }
-            403 | 404 | 405 if self.v1_disabled => Err(CredentialsError::Provider {
+            403..=405 if self.v1_disabled => Err(CredentialsError::Provider {
                 provider: NAME.into(),
                 message: format!(
                     "the IMDSv2 token request to {url} was answered HTTP {} and IMDSv1 is disabled (AWS_EC2_METADATA_V1_DISABLED / ec2_metadata_v1_disabled); enable IMDSv2 on the instance or allow v1",
                     resp.status
                 ),
             }),
-            403 | 404 | 405 => {
+            403..=405 => {
                 tracing::debug!(status = resp.status, "IMDSv2 token refused; falling back to IMDSv1");
                 Ok(None)
             }

@@ -559,6 +559,7 @@ pub(crate) fn default_session_name(now: SystemTime) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -80,7 +80,7 @@ impl WebIdentityProvider {
         self
     }
 
-    fn from_env(&self) -> Result<WebIdentitySettings, CredentialsError> {
+    fn env_settings(&self) -> Result<WebIdentitySettings, CredentialsError> {
         let env = self.config.env();
         match (
             env.get_non_empty("AWS_ROLE_ARN"),
@@ -104,7 +104,7 @@ impl WebIdentityProvider {
 
     async fn load(&self) -> CredentialsResult {
         let (settings, endpoint) = match &self.source {
-            Source::Env => (self.from_env()?, None),
+            Source::Env => (self.env_settings()?, None),
             Source::Explicit(s, e) => (s.clone(), e.clone()),
         };
         let token = read_token(&self.config, &settings.token_file).await?;

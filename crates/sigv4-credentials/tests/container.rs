@@ -1,6 +1,6 @@
 //! Container (ECS / EKS Pod Identity) provider against an in-process
 //! endpoint on 127.0.0.1, with faults.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 mod net;
 

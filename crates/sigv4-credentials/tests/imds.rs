@@ -1,5 +1,5 @@
 //! IMDS provider against an in-process IMDS on 127.0.0.1, with faults.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 mod net;
 

@@ -1,6 +1,6 @@
 //! Profile role chains: the AWS SDK vector suite (resolution to a plan),
 //! then execution against an in-process STS on 127.0.0.1.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 mod net;
 

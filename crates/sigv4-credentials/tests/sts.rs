@@ -1,6 +1,6 @@
 //! STS client and web identity provider against an in-process STS on
 //! 127.0.0.1, with faults.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
 
 mod net;
 
