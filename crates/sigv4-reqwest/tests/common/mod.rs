@@ -1,9 +1,10 @@
 //! An in-process SigV4-checking HTTP server on 127.0.0.1 and test helpers.
 //!
-//! The server recomputes each request's signature from what it received
-//! (method, target, the headers named in `SignedHeaders`, the body) with the
-//! secret it knows for the access key, and answers 403 with the reason when
-//! anything differs.
+//! Each request is checked twice: by `sigv4_verify::Verifier` (strict
+//! policy: skew, scope, payload hash against the received body), and by a
+//! recomputation here from what was received (method, target, the headers
+//! named in `SignedHeaders`, the body). Either failing answers 403 with the
+//! reason.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
@@ -41,6 +42,7 @@ pub struct Seen {
 /// Shared server state.
 #[derive(Default)]
 pub struct ServerState {
+    pub verifier: Option<sigv4_verify::Verifier>,
     pub secrets: HashMap<String, String>,
     pub seen: Mutex<Vec<Seen>>,
     /// Answer 503 to this many requests (after checking them) before answering normally.
@@ -61,6 +63,9 @@ impl TestServer {
 /// Starts the server on 127.0.0.1, port 0.
 pub async fn start(fail_first: usize) -> TestServer {
     let state = Arc::new(ServerState {
+        verifier: Some(sigv4_verify::Verifier::new(
+            sigv4_verify::StaticSecretStore::new().with_key(AKID, SECRET),
+        )),
         secrets: HashMap::from([(AKID.to_owned(), SECRET.to_owned())]),
         seen: Mutex::new(Vec::new()),
         fail_first: AtomicUsize::new(fail_first),
@@ -89,7 +94,19 @@ async fn handle(State(state): State<Arc<ServerState>>, req: Request) -> Response
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    let verdict = verify(&state, &parts, &body);
+    // sigv4-verify first, then the recomputation here.
+    let mut verdict = Ok(());
+    if let Some(v) = &state.verifier {
+        let signable = sigv4_sign::SignableRequest::from_http_parts(&parts);
+        verdict = v
+            .verify(&signable, Some(&body))
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("sigv4-verify: {e}"));
+    }
+    if verdict.is_ok() {
+        verdict = verify(&state, &parts, &body);
+    }
     let seen = Seen {
         method: parts.method.to_string(),
         target: parts
@@ -228,7 +245,6 @@ pub struct TickingClock(pub AtomicU64);
 
 impl TimeSource for TickingClock {
     fn now(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH
-            + Duration::from_secs(1_700_000_000 + self.0.fetch_add(1, Ordering::SeqCst))
+        SystemTime::now() + Duration::from_secs(self.0.fetch_add(1, Ordering::SeqCst))
     }
 }
