@@ -135,7 +135,7 @@ impl ChunkedDecoder {
                 State::Data { size, .. } => (size + 2).saturating_sub(self.buf.len()).max(1),
                 _ => STEP,
             };
-            let take = input.len().min(want.min(STEP).max(1));
+            let take = input.len().min(want.clamp(1, STEP));
             self.buf.extend_from_slice(&input[..take]);
             input = &input[take..];
             self.process(out)?;
@@ -364,7 +364,7 @@ impl ChunkedDecoder {
             self.mode = ChunkMode::UnsignedTrailer;
             return Ok(());
         }
-        if !self.announced.iter().any(|a| *a == name) {
+        if !self.announced.contains(&name) {
             return Err(VerifyError::InvalidRequest(format!(
                 "trailer `{name}` was not announced in X-Amz-Trailer"
             )));
@@ -426,6 +426,7 @@ pub fn encode_signed_chunks(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

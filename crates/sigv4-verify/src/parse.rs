@@ -269,6 +269,7 @@ impl<'a> QueryAuth<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -819,6 +819,7 @@ fn parse_time(s: &str, http_date: bool) -> Option<AmzDate> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

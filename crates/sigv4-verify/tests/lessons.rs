@@ -2,6 +2,8 @@
 //! signed by `sigv4_sign` (the same canonical code, but the signer side)
 //! and then verified, mutated, replayed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, UNIX_EPOCH};
 
 use sigv4_sign::chunked::{ChunkSigner, StreamingMode};
@@ -54,6 +56,7 @@ enum Loc {
     Query,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sign(
     secret: &str,
     at: u64,

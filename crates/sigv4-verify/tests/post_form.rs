@@ -1,5 +1,7 @@
 //! POST policy forms: signature, expiration and every condition.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{Duration, UNIX_EPOCH};
 
 use sigv4_sign::post_policy::{presign_post, PostPolicy};

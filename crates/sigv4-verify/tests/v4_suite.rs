@@ -2,6 +2,8 @@
 //! and every single-byte change to a signed part is rejected with the right
 //! code. One test walks the folder: a new case is a new folder.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
