@@ -5,9 +5,16 @@
 //!   (`Arc<dyn ProvideCredentials>`), returning a boxed `Send` future.
 //! - Providers: [`StaticProvider`], [`EnvironmentProvider`] (`AWS_*`
 //!   variables), [`ProfileProvider`] (shared config and credentials files:
-//!   static keys and `credential_process`), [`CredentialProcessProvider`].
-//! - [`DefaultChain`] (environment, then profile) builds a
-//!   [`CredentialsChain`] whose error lists every provider tried and why.
+//!   static keys, `credential_process`, role chains and web identity through
+//!   [`ProfileChain`]), [`CredentialProcessProvider`],
+//!   [`WebIdentityProvider`], [`AssumeRoleProvider`] (STS via [`StsClient`]),
+//!   [`ContainerProvider`] (ECS / EKS), [`ImdsProvider`] (EC2 IMDSv2 with v1
+//!   fallback and static stability). Network providers use explicit
+//!   timeouts, bounded retries and bounded responses ([`HttpSettings`]).
+//! - [`DefaultChain`] (environment, profile, web identity, container, IMDS)
+//!   builds a [`CredentialsChain`] whose error lists every provider tried
+//!   and why; answers name the chain that produced them, such as
+//!   `AssumeRole(arn:aws:iam::123:role/x) <- Profile(dev) <- Environment`.
 //! - [`CredentialsCache`]: lock-free fast path, refresh ahead of expiry with
 //!   jitter, single flight, still-valid credentials served through failures.
 //! - [`resolve_region`]: `AWS_REGION`, `AWS_DEFAULT_REGION`, profile `region`.
