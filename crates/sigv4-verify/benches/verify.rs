@@ -15,7 +15,11 @@ use sigv4_verify::{FixedClock, StaticSecretStore, Verifier};
 const T0: u64 = 1_704_067_200;
 
 fn bench(c: &mut Criterion) {
-    let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None);
+    let creds = Credentials::new(
+        "AKIDEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        None,
+    );
     let region = Region::new("us-east-1").unwrap();
     let s3 = Service::new("s3").unwrap();
     let params = SigningParams::new(&creds, &region, &s3, AmzDate::from_unix(T0 as i64).unwrap());
@@ -25,7 +29,9 @@ fn bench(c: &mut Criterion) {
         ("user-agent", "bench"),
     ];
     let req = SignableRequest::new("GET", "/photos/2024/test.txt?versionId=3", &headers).unwrap();
-    let out = Signer::new().sign(&req, PayloadHash::Body(b""), &params).unwrap();
+    let out = Signer::new()
+        .sign(&req, PayloadHash::Body(b""), &params)
+        .unwrap();
     let mut signed: Vec<(&str, &str)> = headers.to_vec();
     signed.extend(out.params().iter().map(|(n, v)| (*n, v.as_str())));
     let verifier = Verifier::new(StaticSecretStore::new())
@@ -38,7 +44,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let req =
                 SignableRequest::new("GET", "/photos/2024/test.txt?versionId=3", &signed).unwrap();
-            let v = verifier.verify_with(black_box(&req), Some(b""), lookup).unwrap();
+            let v = verifier
+                .verify_with(black_box(&req), Some(b""), lookup)
+                .unwrap();
             black_box(v);
         });
     });
