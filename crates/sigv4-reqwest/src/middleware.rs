@@ -10,9 +10,10 @@ use sigv4_credentials::{
     resolve_region, CredentialsCache, DefaultChain, ProvideCredentials, ProviderConfig,
     SystemTimeSource, TimeSource,
 };
+use sigv4_sign::encode::{canonicalize_encoded_into, is_canonical_encoded};
 use sigv4_sign::{
     AmzDate, PayloadHash, Region, Service, Settings, SignableRequest, Signer, SigningError,
-    SigningParams,
+    SigningParams, UriEncoding,
 };
 use tokio::sync::OnceCell;
 
@@ -47,6 +48,10 @@ use crate::SigV4Error;
 /// - the body: a buffered body is hashed; a streaming body is sent as
 ///   `UNSIGNED-PAYLOAD` (which S3 accepts; most other services want a
 ///   buffered body);
+/// - the path: for S3 it is sent in canonical percent-encoding (`+` as
+///   `%2B`, `=` as `%3D`; `%XX` escapes kept), the form the AWS SDKs send,
+///   so servers that read the path as received and servers that decode it
+///   agree with the signature;
 /// - every header present when the middleware runs, except those the
 ///   [`Settings`] leave out (`user-agent`, `expect`, hop-by-hop ones).
 ///   Headers the client adds later (`accept`, `content-length`) are not
@@ -135,6 +140,9 @@ impl SigV4Middleware {
             .as_ref()
             .unwrap_or_else(|| Settings::for_service(&service));
         let debug = tracing::enabled!(tracing::Level::DEBUG);
+        if settings.uri_encoding == UriEncoding::Single {
+            canonicalize_path(req.url_mut());
+        }
 
         let out = {
             let payload = match req.body() {
@@ -389,6 +397,23 @@ impl Builder {
                 signer: Signer::new(),
             }),
         }
+    }
+}
+
+/// S3 signs the path as sent, brought to canonical percent-encoding; send
+/// it in that form (`+` as `%2B`, `=` as `%3D`, `%7E` as `~`), as the AWS
+/// SDKs do, so that a server that reads the path as received (botocore,
+/// moto) and one that decodes it (S3) both see what was signed.
+fn canonicalize_path(url: &mut reqwest::Url) {
+    let path = url.path();
+    if is_canonical_encoded(path.as_bytes(), true) {
+        return;
+    }
+    let mut out = Vec::with_capacity(path.len() + 16);
+    canonicalize_encoded_into(&mut out, path.as_bytes(), true);
+    // Only ASCII comes out of the encoder.
+    if let Ok(p) = String::from_utf8(out) {
+        url.set_path(&p);
     }
 }
 

@@ -189,6 +189,8 @@ async fn buffered_body_hash_is_signed_and_a_wrong_secret_is_rejected() {
         Some("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
     );
     assert!(seen[0].authorization.contains("x-amz-meta-note"));
+    // S3 paths go out canonically encoded: what moto/botocore read as sent is what was signed.
+    assert_eq!(seen[0].target, "/bucket/a%20b%2Bc%3Dd%25e%C3%A9.txt");
 
     let bad = client(s3_middleware(static_creds("not-the-secret")));
     let resp = bad
