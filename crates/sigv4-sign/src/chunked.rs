@@ -464,22 +464,24 @@ pub fn encoded_length(
 /// to the request before signing it (they are signed).
 ///
 /// Gives `Content-Encoding: aws-chunked`, `Content-Length` (see
-/// [`encoded_length`]), `x-amz-content-sha256` (the mode's marker),
-/// `x-amz-decoded-content-length` and, with a checksum in a trailer mode,
-/// `x-amz-trailer`.
+/// [`encoded_length`]), `x-amz-decoded-content-length` and, with a checksum
+/// in a trailer mode, `x-amz-trailer`. `x-amz-content-sha256` is not among
+/// them: the [`Signer`](crate::Signer) adds it (S3 settings) with the
+/// mode's marker when the request is signed with
+/// [`StreamingMode::payload_hash`]; sending it twice makes servers reject
+/// the request.
 pub fn aws_chunked_headers(
     decoded_len: u64,
     chunk_size: usize,
     mode: StreamingMode,
     checksum: Option<ChecksumAlgorithm>,
 ) -> Vec<(&'static str, String)> {
-    let mut h = Vec::with_capacity(5);
+    let mut h = Vec::with_capacity(4);
     h.push(("content-encoding", "aws-chunked".to_owned()));
     h.push((
         "content-length",
         encoded_length(decoded_len, chunk_size, mode, checksum).to_string(),
     ));
-    h.push(("x-amz-content-sha256", mode.marker().to_owned()));
     h.push(("x-amz-decoded-content-length", decoded_len.to_string()));
     if let (true, Some(c)) = (mode.has_trailer(), checksum) {
         h.push(("x-amz-trailer", c.header_name().to_owned()));

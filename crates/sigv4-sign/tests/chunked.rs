@@ -101,10 +101,8 @@ fn documented_chunked_upload_frames_byte_for_byte() {
     assert_eq!(get("content-length"), "66824");
     assert_eq!(get("x-amz-decoded-content-length"), "66560");
     assert_eq!(get("content-encoding"), "aws-chunked");
-    assert_eq!(
-        get("x-amz-content-sha256"),
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
-    );
+    // The signer adds x-amz-content-sha256 itself (sending it twice breaks servers).
+    assert!(announced.iter().all(|(k, _)| *k != "x-amz-content-sha256"));
     let headers = [
         ("Host", "s3.amazonaws.com"),
         ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
