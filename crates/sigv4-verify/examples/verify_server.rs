@@ -24,11 +24,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = Arc::new(Verifier::new(store).with_policy(policy));
     let app = Router::new()
         .fallback(any(|Extension(id): Extension<Identity>, req: Request<Body>| async move {
+            let is_get = req.method() == axum::http::Method::GET;
             // Read the (verified) body so aws-chunked errors surface.
             match req.into_body().collect().await {
+                // botocore reads a non-empty 200 body of PutObject as an error:
+                // only GET answers with the identity.
                 Ok(b) => (
                     axum::http::StatusCode::OK,
-                    serde_json::json!({"ok": true, "access_key_id": id.access_key_id, "bytes": b.to_bytes().len()}).to_string(),
+                    if is_get {
+                        serde_json::json!({"ok": true, "access_key_id": id.access_key_id, "bytes": b.to_bytes().len()}).to_string()
+                    } else {
+                        String::new()
+                    },
                 ),
                 Err(e) => (axum::http::StatusCode::BAD_REQUEST, format!("body error: {e}")),
             }
