@@ -14,7 +14,7 @@
 //! use sigv4_verify::{StaticSecretStore, Verifier, Identity};
 //! use sigv4_verify::tower::VerifyLayer;
 //! let verifier = Arc::new(Verifier::new(StaticSecretStore::new().with_key("AKID", "secret")));
-//! let app = axum::Router::new()
+//! let app: axum::Router = axum::Router::new()
 //!     .route("/{*key}", axum::routing::get(|id: axum::Extension<Identity>| async move { id.access_key_id.clone() }))
 //!     .layer(VerifyLayer::new(verifier));
 //! # let _ = app;
