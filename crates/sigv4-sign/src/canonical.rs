@@ -144,6 +144,9 @@ impl CanonicalRequest<'_> {
     }
 
     fn write_query(&self, out: &mut Vec<u8>) {
+        if self.query.is_empty() && self.extra_query.is_empty() {
+            return;
+        }
         let mut pairs: Vec<QueryPair<'_>> = Vec::with_capacity(self.extra_query.len() + 4);
         for piece in self.query.split('&') {
             if piece.is_empty() {
@@ -174,21 +177,46 @@ impl CanonicalRequest<'_> {
 /// Writes a header value trimmed, with every run of whitespace (space, tab,
 /// CR, LF) folded to one space.
 pub fn write_header_value(out: &mut Vec<u8>, value: &[u8]) {
-    let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
-    let mut pending_space = false;
-    let mut started = false;
-    for b in value {
-        if is_ws(b) {
-            pending_space = started;
-        } else {
-            if pending_space {
-                out.push(b' ');
-                pending_space = false;
-            }
-            out.push(*b);
-            started = true;
+    let is_ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let start = value.iter().position(|&b| !is_ws(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|&b| !is_ws(b))
+        .map_or(start, |i| i + 1);
+    let value = &value[start..end];
+    // Fast path, taken by nearly every value (tokens, dates, hashes): no
+    // byte at or below a space, so nothing to fold.
+    if !has_byte_at_or_below_space(value) {
+        out.extend_from_slice(value);
+        return;
+    }
+    for (i, word) in value
+        .split(|&b| is_ws(b))
+        .filter(|w| !w.is_empty())
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(b' ');
+        }
+        out.extend_from_slice(word);
+    }
+}
+
+/// Whether some byte of `b` is at most 0x20, eight bytes per step (the exact
+/// `hasless(x, 0x21)` word test of Hacker's Delight).
+fn has_byte_at_or_below_space(b: &[u8]) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        if x.wrapping_sub(LOW * 0x21) & !x & HIGH != 0 {
+            return true;
         }
     }
+    chunks.remainder().iter().any(|&c| c <= b' ')
 }
 
 /// Writes the string to sign for a canonical request whose SHA-256 hex is
@@ -220,6 +248,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn low_bytes_are_found_at_every_position() {
+        for len in 0..20 {
+            let clean = vec![b'!'; len];
+            assert!(!has_byte_at_or_below_space(&clean));
+            for pos in 0..len {
+                for (b, low) in [
+                    (0u8, true),
+                    (b'\t', true),
+                    (b' ', true),
+                    (b'!', false),
+                    (0x80, false),
+                    (0xff, false),
+                ] {
+                    let mut v = clean.clone();
+                    v[pos] = b;
+                    assert_eq!(has_byte_at_or_below_space(&v), low, "{len} {pos} {b:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn header_values_fold_whitespace() {
         let mut v = Vec::new();
         write_header_value(&mut v, b"  a \t b\n   c  ");
@@ -227,5 +277,14 @@ mod tests {
         v.clear();
         write_header_value(&mut v, b"   ");
         assert_eq!(v, b"");
+        // Long values take the chunked fast path; control bytes that are not
+        // whitespace are kept as they are.
+        let long = [b'x'; 70];
+        v.clear();
+        write_header_value(&mut v, &[b" \t", &long[..], b"\x01 \n"].concat());
+        assert_eq!(v, [&long[..], b"\x01"].concat());
+        v.clear();
+        write_header_value(&mut v, &[&long[..], b"  \t ", &long[..40]].concat());
+        assert_eq!(v, [&long[..], b" ", &long[..40]].concat());
     }
 }

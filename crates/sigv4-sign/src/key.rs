@@ -189,6 +189,30 @@ impl SigningKeyCache {
         key
     }
 
+    /// HMAC-SHA256 of `data` as hex under the key for this scope, derived on
+    /// first use. Signs under the cache's read lock, without touching the
+    /// key's reference count: the hot path of a [`crate::Signer`].
+    pub(crate) fn sign_hex(
+        &self,
+        credentials: &Credentials,
+        date: &str,
+        region: &Region,
+        service: &Service,
+        data: &[u8],
+    ) -> [u8; 64] {
+        if let Ok(entries) = self.entries.read() {
+            if let Some(e) = entries.iter().find(|e| {
+                e.date == date.as_bytes()
+                    && e.region == *region
+                    && e.service == *service
+                    && e.credentials.same_key_as(credentials)
+            }) {
+                return e.key.sign_hex(data);
+            }
+        }
+        self.get(credentials, date, region, service).sign_hex(data)
+    }
+
     /// How many keys are cached.
     pub fn len(&self) -> usize {
         self.entries.read().map_or(0, |e| e.len())

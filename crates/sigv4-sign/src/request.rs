@@ -87,14 +87,20 @@ impl<'a> SignableRequest<'a> {
         uri: &'a str,
         headers: Headers<'a>,
     ) -> Result<Self, SigningError> {
-        if let Some(pos) = uri.bytes().position(|b| b < 0x20 || b == 0x7f) {
+        if let Some(pos) = find_control(uri.as_bytes()) {
             return Err(SigningError::InvalidUri(format!(
                 "control character 0x{:02x} at byte {pos}",
                 uri.as_bytes()[pos]
             )));
         }
         let uri = uri.split_once('#').map_or(uri, |(u, _)| u);
-        let (scheme, authority, rest) = match uri.split_once("://") {
+        // A scheme holds no `:`, so the first `:` is the only place `://`
+        // can follow one (and origin-form targets rarely hold a `:` at all).
+        let split = uri
+            .find(':')
+            .filter(|&i| uri[i..].starts_with("://"))
+            .map(|i| (&uri[..i], &uri[i + 3..]));
+        let (scheme, authority, rest) = match split {
             Some((scheme, rest))
                 if !scheme.is_empty()
                     && scheme
@@ -158,9 +164,9 @@ impl<'a> SignableRequest<'a> {
     pub fn authority_host(&self) -> Option<Cow<'a, str>> {
         let authority = self.authority?;
         let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let default_port = match self.scheme.map(str::to_ascii_lowercase).as_deref() {
-            Some("http") => Some(":80"),
-            Some("https") => Some(":443"),
+        let default_port = match self.scheme {
+            Some(s) if s.eq_ignore_ascii_case("http") => Some(":80"),
+            Some(s) if s.eq_ignore_ascii_case("https") => Some(":443"),
             _ => None,
         };
         Some(Cow::Borrowed(
@@ -172,8 +178,68 @@ impl<'a> SignableRequest<'a> {
 }
 
 /// Whether `b` may appear in an HTTP token (method, header name).
+#[inline]
 pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
+}
+
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        // i < 256: the cast cannot truncate.
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
+/// Whether some byte of the word is below 0x20 or is 0x7f (DEL).
+#[inline]
+fn word_has_control(x: u64) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Exact "some byte < 0x20" and "some byte == 0x7f" tests (Hacker's
+    // Delight `hasless` and `haszero`).
+    let below = x.wrapping_sub(LOW * 0x20) & !x & HIGH;
+    let del = x ^ (LOW * 0x7f);
+    let del = del.wrapping_sub(LOW) & !del & HIGH;
+    below | del != 0
+}
+
+/// The position of the first control byte (< 0x20 or 0x7f), eight bytes per step.
+fn find_control(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    for c in b.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        if word_has_control(u64::from_le_bytes(w)) {
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c < 0x20 || c == 0x7f)
+        .map(|p| p + i)
 }
 
 /// Checks a header value: no NUL, no control characters but tab, and CR/LF
@@ -183,7 +249,11 @@ pub(crate) fn check_header_value(name: &str, value: &[u8]) -> Result<(), Signing
         name: name.to_owned(),
         reason,
     };
-    let mut i = 0;
+    // Nearly every value holds neither a control byte nor a line break.
+    let Some(first) = find_control(value) else {
+        return Ok(());
+    };
+    let mut i = first;
     while i < value.len() {
         match value[i] {
             0 => return Err(bad("it holds a NUL byte")),
@@ -210,4 +280,38 @@ pub(crate) fn check_header_value(name: &str, value: &[u8]) -> Result<(), Signing
         i += 1;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_bytes_are_found_at_every_position() {
+        for len in 0..20 {
+            let clean = vec![b'a'; len];
+            assert_eq!(find_control(&clean), None);
+            for pos in 0..len {
+                for bad in [0u8, 0x09, 0x0a, 0x1f, 0x7f] {
+                    let mut v = clean.clone();
+                    v[pos] = bad;
+                    assert_eq!(find_control(&v), Some(pos), "{len} {pos} {bad:#x}");
+                }
+                // Bytes that are not control bytes, UTF-8 included.
+                for ok in [0x20u8, 0x7e, 0x80, 0xff] {
+                    let mut v = clean.clone();
+                    v[pos] = ok;
+                    assert_eq!(find_control(&v), None, "{len} {pos} {ok:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn tchar_table_is_the_rfc_9110_set() {
+        for b in 0..=255u8 {
+            let want = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_tchar(b), want, "{b:#x}");
+        }
+    }
 }

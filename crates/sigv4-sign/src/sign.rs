@@ -11,7 +11,7 @@ use crate::encode::uri_encode_into;
 use crate::key::{sha256_hex, SigningKey, SigningKeyCache};
 use crate::request::{check_header_value, is_tchar};
 use crate::settings::{
-    PayloadHash, SessionTokenPlacement, Settings, STREAMING_SIGNED_PAYLOAD,
+    PayloadHash, SessionTokenPlacement, Settings, EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD,
     STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
 use crate::{AmzDate, Credentials, Region, Service, SignableRequest, SigningError};
@@ -350,6 +350,7 @@ impl Signer {
 
         let body_hash;
         let payload_hash: &str = match payload {
+            PayloadHash::Body([]) => EMPTY_SHA256,
             PayloadHash::Body(b) => {
                 body_hash = sha256_hex(b);
                 std::str::from_utf8(&body_hash).unwrap_or_default()
@@ -451,17 +452,24 @@ impl Signer {
         // The credential scope, then the pieces that depend on it.
         let region = params.region.as_str();
         let service = params.service.as_str();
-        let mut scope = String::with_capacity(8 + region.len() + service.len() + 16);
-        scope.push_str(time.date());
-        scope.push('/');
+        let mut scope_buf = ScopeBuf::new();
+        scope_buf.push(time.date());
+        scope_buf.push("/");
         if scheme.region_set.is_none() {
-            scope.push_str(region);
-            scope.push('/');
+            scope_buf.push(region);
+            scope_buf.push("/");
         }
-        scope.push_str(service);
-        scope.push_str("/aws4_request");
+        scope_buf.push(service);
+        scope_buf.push("/aws4_request");
+        let scope = scope_buf.as_str();
 
-        let mut canonical = Vec::with_capacity(512);
+        // One buffer, sized for the whole canonical request up front.
+        let mut canonical = Vec::with_capacity(canonical_capacity(
+            request,
+            &headers,
+            &mode,
+            token.map_or(0, str::len),
+        ));
         let mut cr = CanonicalRequest {
             method,
             path: request.path(),
@@ -523,15 +531,23 @@ impl Signer {
         let signed_headers = into_string(canonical[sh_range].to_vec());
 
         let canonical_hash = hash_canonical_request(&canonical);
-        let mut sts = Vec::with_capacity(algorithm.len() + 18 + scope.len() + 66);
+        // The string to sign reuses the canonical request's buffer unless
+        // the canonical request is kept for debugging.
+        let mut sts = if params.debug {
+            Vec::with_capacity(algorithm.len() + 18 + scope.len() + 66)
+        } else {
+            let mut b = std::mem::take(&mut canonical);
+            b.clear();
+            b
+        };
         write_string_to_sign(&mut sts, algorithm, time, scope.as_bytes(), &canonical_hash);
         let signature = if let Some(sign) = scheme.sign {
             sign(&sts)
         } else {
-            let key = self
+            let sig = self
                 .keys
-                .get(creds, time.date(), params.region, params.service);
-            into_string(key.sign_hex(&sts).to_vec())
+                .sign_hex(creds, time.date(), params.region, params.service, &sts);
+            into_string(sig.to_vec())
         };
 
         let mut out_params: Vec<(&'static str, String)> = Vec::with_capacity(7);
@@ -554,7 +570,7 @@ impl Signer {
                 auth.push_str(" Credential=");
                 auth.push_str(akid);
                 auth.push('/');
-                auth.push_str(&scope);
+                auth.push_str(scope);
                 auth.push_str(", SignedHeaders=");
                 auth.push_str(&signed_headers);
                 auth.push_str(", Signature=");
@@ -580,7 +596,7 @@ impl Signer {
             Box::new(DebugOutput {
                 canonical_request: canonical,
                 string_to_sign: into_string(sts),
-                credential_scope: scope,
+                credential_scope: scope.to_owned(),
             })
         });
         Ok(SigningOutput {
@@ -595,6 +611,65 @@ impl Signer {
             debug,
         })
     }
+}
+
+/// The credential scope, on the stack: region and service names are at most
+/// 128 bytes each, so `date/region/service/aws4_request` fits in 288.
+struct ScopeBuf {
+    buf: [u8; 288],
+    len: usize,
+}
+
+impl ScopeBuf {
+    fn new() -> Self {
+        Self {
+            buf: [0; 288],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, s: &str) {
+        // Region and service are checked to be at most 128 bytes at
+        // construction; `min` keeps a longer one from panicking anyway.
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are pushed, and truncation never happens for
+        // checked names; fall back to the valid prefix otherwise.
+        match std::str::from_utf8(&self.buf[..self.len]) {
+            Ok(s) => s,
+            Err(e) => std::str::from_utf8(&self.buf[..e.valid_up_to()]).unwrap_or_default(),
+        }
+    }
+}
+
+/// An upper bound, in the common case, of the canonical request's length,
+/// so that writing it never reallocates.
+fn canonical_capacity(
+    request: &SignableRequest<'_>,
+    headers: &[CanonicalHeader<'_>],
+    mode: &Mode,
+    token_len: usize,
+) -> usize {
+    let headers_len: usize = headers
+        .iter()
+        .map(|h| 2 * h.name.len() + h.value.len() + 2)
+        .sum();
+    let query_extra = match mode {
+        Mode::Headers => 0,
+        // The X-Amz-* pairs: the signed header names, the encoded token.
+        Mode::Query { .. } => 384 + headers_len + 3 * token_len,
+    };
+    // Path and query may grow by percent-encoding; leave room for some.
+    request.method().len()
+        + 2 * request.path().len()
+        + 2 * request.query().len()
+        + headers_len
+        + query_extra
+        + 128
 }
 
 fn into_string(v: Vec<u8>) -> String {
