@@ -34,8 +34,9 @@
 //!
 //! - Region and service: explicit ([`Builder::region`], [`Builder::service`])
 //!   beats what the host names ([`infer_scope`]), which beats the defaults
-//!   ([`Builder::default_region`], then `AWS_REGION` / `AWS_DEFAULT_REGION` /
-//!   the profile's `region`).
+//!   (the region: `AWS_REGION` / `AWS_DEFAULT_REGION` / the profile's
+//!   `region`, then [`Builder::default_region`]; the service:
+//!   [`Builder::default_service`]).
 //! - Bodies: buffered bodies are hashed into the signature; streaming bodies
 //!   are sent as `UNSIGNED-PAYLOAD` (S3 accepts it).
 //! - Retries: place the middleware *after* `reqwest_retry`'s

@@ -41,10 +41,11 @@ use crate::SigV4Error;
 /// but with stale temporary credentials after a refresh).
 ///
 /// What is signed:
-/// - the region and service: the ones given to the [`Builder`], else those
-///   the host names ([`infer_scope`]), else the builder's defaults (the
-///   region then falls back to `AWS_REGION` / `AWS_DEFAULT_REGION` / the
-///   profile's `region`);
+/// - the region: the one given to [`Builder::region`], else the one the
+///   host names ([`infer_scope`]), else `AWS_REGION` / `AWS_DEFAULT_REGION` /
+///   the profile's `region`, else [`Builder::default_region`];
+/// - the service: [`Builder::service`], else the host's, else
+///   [`Builder::default_service`];
 /// - the body: a buffered body is hashed; a streaming body is sent as
 ///   `UNSIGNED-PAYLOAD` (which S3 accepts; most other services want a
 ///   buffered body);
@@ -228,9 +229,6 @@ impl SigV4Middleware {
 
     async fn fallback_region(&self, host: &str) -> Result<Option<Region>, SigV4Error> {
         let i = &*self.inner;
-        if let Some(r) = &i.default_region {
-            return Ok(Some(r.clone()));
-        }
         let region = i
             .config_region
             .get_or_try_init(|| async {
@@ -247,7 +245,7 @@ impl SigV4Middleware {
                 }
             })
             .await?;
-        Ok(region.clone())
+        Ok(region.clone().or_else(|| i.default_region.clone()))
     }
 }
 
@@ -330,8 +328,9 @@ impl Builder {
         self
     }
 
-    /// The region for hosts that name none (custom endpoints), instead of
-    /// reading it from the environment or profile.
+    /// The region for hosts that name none (custom endpoints) when the
+    /// environment and profile set none either (`AWS_REGION`,
+    /// `AWS_DEFAULT_REGION` and the profile's `region` come first).
     #[must_use]
     pub fn default_region(mut self, region: Region) -> Self {
         self.default_region = Some(region);

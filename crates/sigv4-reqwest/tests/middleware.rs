@@ -267,6 +267,7 @@ async fn region_and_service_come_from_the_host_unless_given() {
     // Defaults fill in what a custom endpoint does not say.
     let defaults = SigV4Middleware::builder()
         .credentials(static_creds(SECRET))
+        .provider_config(empty_config())
         .default_region(Region::new("us-east-2").unwrap())
         .default_service(Service::new("s3").unwrap())
         .build();
@@ -277,10 +278,11 @@ async fn region_and_service_come_from_the_host_unless_given() {
     defaults.sign(&mut r).await.unwrap();
     assert_eq!(scope_of(&r), "eu-west-1/sts");
 
-    // The region falls back to the (injected) environment.
+    // The (injected) environment comes before the default region.
     let from_env = SigV4Middleware::builder()
         .credentials(static_creds(SECRET))
         .service(Service::new("s3").unwrap())
+        .default_region(Region::new("us-east-2").unwrap())
         .provider_config(ProviderConfig::new(
             MapEnv::from([("AWS_REGION", "eu-north-1")]),
             MemFs::new(),
