@@ -2,8 +2,8 @@
 //! (like `curl --aws-sigv4` or awscurl).
 //!
 //! Exit codes follow curl: 0 on any HTTP answer (22 with `--fail` for
-//! status >= 400), 1 when the request could not be sent or the response not
-//! read, 2 for bad input (URL, header, file, unknown region or service),
+//! status >= 400), 1 when the request could not be sent (network, or no
+//! credentials) or the response not read, 2 for bad input (URL, header, file, unknown region or service),
 //! 23 when stdout cannot be written.
 
 use std::io::{IsTerminal, Read, Write};
