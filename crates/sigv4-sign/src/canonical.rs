@@ -202,12 +202,23 @@ pub fn write_header_value(out: &mut Vec<u8>, value: &[u8]) {
     }
 }
 
-/// Whether some byte of `b` is at most 0x20, eight bytes per step (the exact
-/// `hasless(x, 0x21)` word test of Hacker's Delight).
+/// Whether some byte of `b` is at most 0x20: 32 bytes per step, then eight
+/// (the exact `hasless(x, 0x21)` word test of Hacker's Delight).
 fn has_byte_at_or_below_space(b: &[u8]) -> bool {
     const LOW: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = b.chunks_exact(8);
+    // 32 bytes per branch: a fixed-size OR-reduction the compiler vectorizes.
+    let mut wide = b.chunks_exact(32);
+    for c in &mut wide {
+        let mut low = 0u8;
+        for &x in c {
+            low |= u8::from(x <= b' ');
+        }
+        if low != 0 {
+            return true;
+        }
+    }
+    let mut chunks = wide.remainder().chunks_exact(8);
     for c in &mut chunks {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
@@ -249,7 +260,7 @@ mod tests {
 
     #[test]
     fn low_bytes_are_found_at_every_position() {
-        for len in 0..20 {
+        for len in 0..72 {
             let clean = vec![b'!'; len];
             assert!(!has_byte_at_or_below_space(&clean));
             for pos in 0..len {

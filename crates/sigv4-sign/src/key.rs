@@ -1,12 +1,13 @@
 //! Signing-key derivation (kDate -> kRegion -> kService -> kSigning) and its cache.
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::encode::uri_encode_into;
 use crate::{Credentials, Region, Service};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -99,6 +100,8 @@ struct Entry {
     region: Region,
     service: Service,
     key: Arc<SigningKey>,
+    /// The session token, URI-encoded for presigned URLs, made on first use.
+    encoded_token: OnceLock<String>,
 }
 
 /// A small cache of signing keys keyed by (access key, date, region, service),
@@ -185,6 +188,7 @@ impl SigningKeyCache {
             region: region.clone(),
             service: service.clone(),
             key: Arc::clone(&key),
+            encoded_token: OnceLock::new(),
         });
         key
     }
@@ -211,6 +215,36 @@ impl SigningKeyCache {
             }
         }
         self.get(credentials, date, region, service).sign_hex(data)
+    }
+
+    /// The session token of `credentials`, URI-encoded (for the
+    /// `X-Amz-Security-Token` query parameter), encoded once per cached scope.
+    pub(crate) fn encoded_token(
+        &self,
+        credentials: &Credentials,
+        date: &str,
+        region: &Region,
+        service: &Service,
+    ) -> Option<String> {
+        let token = credentials.session_token()?;
+        let encode = |t: &str| {
+            let mut v = Vec::with_capacity(t.len() + 64);
+            uri_encode_into(&mut v, t.as_bytes(), false);
+            // Only ASCII is written.
+            String::from_utf8(v).unwrap_or_default()
+        };
+        if let Ok(entries) = self.entries.read() {
+            if let Some(e) = entries.iter().find(|e| {
+                e.date == date.as_bytes()
+                    && e.region == *region
+                    && e.service == *service
+                    && e.credentials.same_key_as(credentials)
+                    && e.credentials.session_token() == Some(token)
+            }) {
+                return Some(e.encoded_token.get_or_init(|| encode(token)).clone());
+            }
+        }
+        Some(encode(token))
     }
 
     /// How many keys are cached.

@@ -107,7 +107,10 @@ impl<'a> SignableRequest<'a> {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
             {
-                let end = rest.find(['/', '?']).unwrap_or(rest.len());
+                let end = rest
+                    .bytes()
+                    .position(|b| b == b'/' || b == b'?')
+                    .unwrap_or(rest.len());
                 let authority = &rest[..end];
                 if authority.is_empty() {
                     return Err(SigningError::InvalidUri(

@@ -1,6 +1,7 @@
 //! Header signing and presigning: [`Signer`], [`SigningParams`], [`SigningOutput`].
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -380,7 +381,7 @@ impl Signer {
         let add_content_sha = !is_query && settings.content_sha256_header;
 
         // Headers that enter the canonical request.
-        let mut headers: Vec<CanonicalHeader<'_>> = Vec::with_capacity(8);
+        let mut headers = HeaderList::new();
         let mut has_host = false;
         let mut error = None;
         request.for_each_header(|name, value| {
@@ -447,7 +448,8 @@ impl Signer {
                 });
             }
         }
-        CanonicalRequest::sort_headers(&mut headers);
+        let headers = headers.as_mut_slice();
+        CanonicalRequest::sort_headers(headers);
 
         // The credential scope, then the pieces that depend on it.
         let region = params.region.as_str();
@@ -464,9 +466,9 @@ impl Signer {
         let scope = scope_buf.as_str();
 
         // One buffer, sized for the whole canonical request up front.
-        let mut canonical = Vec::with_capacity(canonical_capacity(
+        let mut canonical = take_scratch(canonical_capacity(
             request,
-            &headers,
+            headers,
             &mode,
             token.map_or(0, str::len),
         ));
@@ -476,7 +478,7 @@ impl Signer {
             query: request.query(),
             extra_query: &[],
             skip_query_key: None,
-            headers: &headers,
+            headers,
             payload_hash,
             uri_encoding: settings.uri_encoding,
             normalize_path: settings.normalize_path,
@@ -501,11 +503,12 @@ impl Signer {
                     credential: into_string(c),
                     signed_headers: into_string(s),
                     expires: expires.to_string(),
-                    token: token.map(|t| {
-                        let mut v = Vec::with_capacity(t.len() + 32);
-                        uri_encode_into(&mut v, t.as_bytes(), false);
-                        into_string(v)
-                    }),
+                    token: self.keys.encoded_token(
+                        creds,
+                        time.date(),
+                        params.region,
+                        params.service,
+                    ),
                 })
             }
         };
@@ -592,13 +595,16 @@ impl Signer {
                 out_params.push(("X-Amz-Signature", signature.clone()));
             }
         }
-        let debug = params.debug.then(|| {
-            Box::new(DebugOutput {
+        let debug = if params.debug {
+            Some(Box::new(DebugOutput {
                 canonical_request: canonical,
                 string_to_sign: into_string(sts),
                 credential_scope: scope.to_owned(),
-            })
-        });
+            }))
+        } else {
+            return_scratch(sts);
+            None
+        };
         Ok(SigningOutput {
             location: if is_query {
                 SignatureLocation::QueryParams
@@ -610,6 +616,78 @@ impl Signer {
             signed_headers,
             debug,
         })
+    }
+}
+
+thread_local! {
+    /// A buffer for the canonical request and string to sign, kept per
+    /// thread so that signing does not allocate one each time.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest scratch buffer kept for the next signature.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+/// The thread's scratch buffer (empty, with room for `capacity` bytes); a
+/// nested call finds none and gets a new one.
+fn take_scratch(capacity: usize) -> Vec<u8> {
+    let mut v = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    v.clear();
+    v.reserve(capacity);
+    v
+}
+
+fn return_scratch(v: Vec<u8>) {
+    if v.capacity() <= SCRATCH_KEEP {
+        // Fails only while the thread is being torn down: then drop it.
+        let _ = SCRATCH.try_with(|s| s.set(v));
+    }
+}
+
+/// The headers that enter the canonical request: inline up to
+/// [`HeaderList::INLINE`], so that common requests need no allocation.
+struct HeaderList<'a> {
+    inline: [CanonicalHeader<'a>; HeaderList::INLINE],
+    len: usize,
+    spilled: Vec<CanonicalHeader<'a>>,
+}
+
+impl<'a> HeaderList<'a> {
+    const INLINE: usize = 16;
+    const EMPTY: CanonicalHeader<'static> = CanonicalHeader {
+        name: Cow::Borrowed(""),
+        value: b"",
+    };
+
+    fn new() -> Self {
+        Self {
+            inline: [Self::EMPTY; Self::INLINE],
+            len: 0,
+            spilled: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, h: CanonicalHeader<'a>) {
+        if self.spilled.is_empty() && self.len < Self::INLINE {
+            self.inline[self.len] = h;
+            self.len += 1;
+            return;
+        }
+        if self.spilled.is_empty() {
+            self.spilled.reserve(2 * Self::INLINE);
+            let inline = &mut self.inline[..self.len];
+            self.spilled
+                .extend(inline.iter_mut().map(|h| std::mem::replace(h, Self::EMPTY)));
+        }
+        self.spilled.push(h);
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [CanonicalHeader<'a>] {
+        if self.spilled.is_empty() {
+            &mut self.inline[..self.len]
+        } else {
+            &mut self.spilled
+        }
     }
 }
 
