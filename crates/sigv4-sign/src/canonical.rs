@@ -8,8 +8,7 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 
 use crate::encode::{
-    canonical_query_component, canonicalize_encoded_into, is_canonical_encoded, normalize_path,
-    uri_encode_into,
+    canonical_query_component, canonicalize_encoded_into, normalize_path, uri_encode_into,
 };
 use crate::key::hex64;
 use crate::settings::UriEncoding;
@@ -131,15 +130,16 @@ impl CanonicalRequest<'_> {
         } else {
             Cow::Borrowed(self.path)
         };
+        // The canonical URI is an absolute path: a target written without
+        // the leading `/` (`PUT test$file.text` in the S3 documentation)
+        // signs as `/test%24file.text`.
+        if !path.starts_with('/') {
+            out.push(b'/');
+        }
         match self.uri_encoding {
             UriEncoding::Double => uri_encode_into(out, path.as_bytes(), true),
-            UriEncoding::Single => {
-                if is_canonical_encoded(path.as_bytes(), true) {
-                    out.extend_from_slice(path.as_bytes());
-                } else {
-                    canonicalize_encoded_into(out, path.as_bytes(), true);
-                }
-            }
+            // Copies runs that are already canonical as they are.
+            UriEncoding::Single => canonicalize_encoded_into(out, path.as_bytes(), true),
         }
     }
 

@@ -178,6 +178,11 @@ fn put_object_with_storage_class() {
         Some("44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072")
     );
 
+    // The documentation's request line, literally: the target without its
+    // leading `/` signs the same (the canonical URI is an absolute path).
+    let literal = f.sign("PUT", "test$file.text", &headers, body);
+    assert_eq!(literal.signature(), out.signature());
+
     // Precomputing that hash signs the same request.
     let req = SignableRequest::new("PUT", "/test$file.text", &headers).unwrap();
     let pre = Signer::new()
