@@ -259,6 +259,7 @@ impl SigningKeyCache {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
