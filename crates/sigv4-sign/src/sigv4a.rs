@@ -129,7 +129,7 @@ impl SigV4aKey {
     pub fn public_key_sec1(&self) -> Vec<u8> {
         self.key
             .verifying_key()
-            .to_encoded_point(false)
+            .to_sec1_point(false)
             .as_bytes()
             .to_vec()
     }
