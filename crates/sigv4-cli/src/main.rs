@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod credentials_cmd;
 mod explain;
 mod presign_cmd;
+mod proxy_cmd;
 mod request_cmd;
 mod sign_cmd;
 mod verify_cmd;
@@ -31,6 +32,8 @@ enum Command {
     Credentials(credentials_cmd::CredentialsArgs),
     /// Verify the signature of a raw HTTP request.
     Verify(verify_cmd::VerifyArgs),
+    /// Run a verifying, re-signing reverse proxy.
+    Proxy(proxy_cmd::ProxyArgs),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Request(args) => request_cmd::run(args),
         Command::Credentials(args) => exit_code(credentials_cmd::run(args)),
         Command::Verify(args) => exit_code(verify_cmd::run(args)),
+        Command::Proxy(args) => proxy_cmd::run(args),
     };
     ExitCode::from(code)
 }
