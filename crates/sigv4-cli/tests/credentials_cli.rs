@@ -46,7 +46,9 @@ fn sigv4(home: &TempHome, env: &[(&str, &str)], args: &[&str]) -> Output {
         .args(args)
         .env_clear()
         .env("HOME", home.path())
-        .env("PATH", "/usr/bin:/bin");
+        .env("PATH", "/usr/bin:/bin")
+        // Keep the chain off the network: no instance metadata lookups.
+        .env("AWS_EC2_METADATA_DISABLED", "true");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -172,7 +174,7 @@ fn nothing_found_exits_1_with_every_provider_listed() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stdout(&o), "");
     let e = stderr(&o);
-    assert!(e.contains("no credentials found; tried, in order:"), "{e}");
+    assert!(e.contains("tried, in order:"), "{e}");
     let env_at = e
         .find("1. Environment: skipped: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
         .expect(&e);

@@ -92,6 +92,38 @@ fn bench(c: &mut Criterion) {
         });
     });
     g.finish();
+
+    // Components, for reading the numbers above.
+    let mut g = c.benchmark_group("components");
+    g.bench_function("system_time_now_2_threads", |b| {
+        b.iter_custom(|iters| {
+            on_threads(2, iters, || {
+                black_box(SystemTime::now());
+            })
+        });
+    });
+    g.bench_function("system_time_now_1_thread", |b| {
+        b.iter(|| black_box(SystemTime::now()))
+    });
+    let c3 = cache.clone();
+    g.bench_function("cached_2_threads", move |b| {
+        b.iter_custom(|iters| {
+            let c = c3.clone();
+            on_threads(2, iters, move || {
+                black_box(c.cached());
+            })
+        });
+    });
+    let shared = Credentials::new("AKIDEXAMPLE", "SECRET", None);
+    g.bench_function("shared_credentials_clone_2_threads", move |b| {
+        b.iter_custom(|iters| {
+            let c = shared.clone();
+            on_threads(2, iters, move || {
+                black_box(c.clone());
+            })
+        });
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -2,7 +2,7 @@
 //! flight, and still-valid credentials served through provider failures.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -69,12 +69,63 @@ struct Settings {
     load_timeout: Duration,
 }
 
+/// How many copies of the cached credentials the fast path spreads threads
+/// over (see [`Entry::copies`]).
+const COPIES: usize = 8;
+
+/// This thread's copy index: threads are numbered round-robin on first use.
+fn copy_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % COPIES;
+    }
+    INDEX.with(|i| *i)
+}
+
+/// The same credentials in a separate allocation (its own reference count).
+fn separate_copy(c: &Credentials) -> Credentials {
+    let copy = Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        c.session_token().map(str::to_owned),
+    )
+    .with_provider_name(c.provider_name().to_owned());
+    match c.expiry() {
+        Some(t) => copy.with_expiry(t),
+        None => copy,
+    }
+}
+
 struct Entry {
     credentials: Credentials,
+    /// Copies of `credentials` in separate allocations. Cloning credentials
+    /// bumps a reference count; threads on the fast path each clone their
+    /// own copy so they do not contend on one cache line.
+    copies: Vec<Credentials>,
     /// Served without refreshing until then.
     refresh_at: SystemTime,
     /// Servable until then (`None`: no expiry).
     valid_until: Option<SystemTime>,
+}
+
+impl Entry {
+    fn new(
+        credentials: Credentials,
+        refresh_at: SystemTime,
+        valid_until: Option<SystemTime>,
+    ) -> Self {
+        let copies = (0..COPIES).map(|_| separate_copy(&credentials)).collect();
+        Self {
+            credentials,
+            copies,
+            refresh_at,
+            valid_until,
+        }
+    }
+
+    fn copy_for_this_thread(&self) -> &Credentials {
+        self.copies.get(copy_index()).unwrap_or(&self.credentials)
+    }
 }
 
 impl fmt::Debug for CredentialsCache {
@@ -211,7 +262,7 @@ impl CredentialsCache {
     fn fresh(&self, now: SystemTime) -> Option<Credentials> {
         let guard = self.current.load();
         let entry = guard.as_ref()?;
-        (now < entry.refresh_at).then(|| entry.credentials.clone())
+        (now < entry.refresh_at).then(|| entry.copy_for_this_thread().clone())
     }
 
     /// The cached credentials if they are still valid at `now`.
@@ -284,6 +335,7 @@ impl CredentialsCache {
                         let refresh_at = entry.valid_until.map_or(retry, |t| t.min(retry));
                         self.current.store(Some(Arc::new(Entry {
                             credentials: entry.credentials.clone(),
+                            copies: entry.copies.clone(),
                             refresh_at,
                             valid_until: entry.valid_until,
                         })));
@@ -299,11 +351,7 @@ impl CredentialsCache {
 
     fn entry_for(&self, credentials: Credentials, now: SystemTime) -> Entry {
         let Some(expiry) = credentials.expiry() else {
-            return Entry {
-                credentials,
-                refresh_at: now + self.settings.default_lifetime,
-                valid_until: None,
-            };
+            return Entry::new(credentials, now + self.settings.default_lifetime, None);
         };
         let jitter = self
             .settings
@@ -315,11 +363,7 @@ impl CredentialsCache {
             let left = expiry.duration_since(now).unwrap_or_default();
             refresh_at = now + left / 2;
         }
-        Entry {
-            credentials,
-            refresh_at,
-            valid_until: Some(expiry),
-        }
+        Entry::new(credentials, refresh_at, Some(expiry))
     }
 }
 

@@ -73,3 +73,30 @@ impl Fs for MemFs {
         Box::pin(std::future::ready(result))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn real_fs_reads_at_most_limit_plus_one() {
+        let path = std::env::temp_dir().join(format!("sigv4-fs-test-{}", std::process::id()));
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(RealFs.read(&path, 100).await.unwrap(), b"0123456789");
+        assert_eq!(RealFs.read(&path, 4).await.unwrap(), b"01234");
+        std::fs::remove_file(&path).unwrap();
+        let e = RealFs.read(&path, 4).await.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn mem_fs_behaves_the_same() {
+        let fs = MemFs::new().with("/a", "0123456789");
+        assert_eq!(fs.read(Path::new("/a"), 4).await.unwrap(), b"01234");
+        assert_eq!(
+            fs.read(Path::new("/b"), 4).await.unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+    }
+}

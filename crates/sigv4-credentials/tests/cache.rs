@@ -151,7 +151,13 @@ async fn refresh_happens_at_expiry_minus_buffer_and_jitter() {
     assert_eq!(akid(&cache).await.unwrap(), "A");
     clock.set(t(3249));
     assert_eq!(akid(&cache).await.unwrap(), "A");
-    assert!(cache.cached().is_some());
+    // The fast path hands out the same credentials, whole.
+    let c = cache.cached().unwrap();
+    assert_eq!(
+        (c.access_key_id(), c.secret_access_key(), c.session_token()),
+        ("A", "SECRET", None)
+    );
+    assert_eq!((c.expiry(), c.provider_name()), (Some(t(3600)), "Scripted"));
     assert_eq!(inner.calls(), 1);
     clock.set(t(3250));
     assert!(cache.cached().is_none(), "due for refresh");
