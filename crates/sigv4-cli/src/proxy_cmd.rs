@@ -429,7 +429,9 @@ impl Proxy {
             id,
             %peer,
             method = %req.method(),
-            path = %req.uri().path()
+            path = %req.uri().path(),
+            payload = payload_kind(&req),
+            access_key_id = tracing::field::Empty,
         );
         async move {
             let started = Instant::now();
@@ -498,6 +500,21 @@ impl Proxy {
         self.forward
             .send(parts, ProxyBody::new(body), payload, &slot)
             .await
+    }
+}
+
+/// How the client covered the body, for the logs.
+fn payload_kind<B>(req: &Request<B>) -> &'static str {
+    match req
+        .headers()
+        .get("x-amz-content-sha256")
+        .map(HeaderValue::as_bytes)
+    {
+        Some(b"UNSIGNED-PAYLOAD") => "unsigned",
+        Some(v) if v.starts_with(b"STREAMING-") => "aws-chunked",
+        Some(_) => "sha256",
+        None if is_presigned(req.uri()) => "presigned",
+        None => "buffered",
     }
 }
 
@@ -656,7 +673,8 @@ impl Forward {
                 "verified request without an identity",
             );
         };
-        debug!(access_key_id = %identity.access_key_id, scope = %identity.scope, "verified");
+        tracing::Span::current().record("access_key_id", identity.access_key_id.as_str());
+        debug!(scope = %identity.scope, "verified");
         if let Err(msg) = rewrite_for_upstream(&mut parts, &f.upstream) {
             return proxy_error(StatusCode::BAD_REQUEST, "InvalidURI", &msg);
         }
