@@ -11,6 +11,7 @@
 //!   request; its derivation costs one HMAC).
 //!
 //! `cargo bench --bench chunked`
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -6,10 +6,12 @@ use clap::{Parser, Subcommand};
 
 mod credentials_cmd;
 mod explain;
+mod post_cmd;
 mod presign_cmd;
 mod proxy_cmd;
 mod request_cmd;
 mod sign_cmd;
+mod sigv4a_cmd;
 mod verify_cmd;
 
 /// AWS Signature Version 4 from the command line.
@@ -36,25 +38,31 @@ enum Command {
     Proxy(proxy_cmd::ProxyArgs),
 }
 
+/// `sigv4 presign --post`: a browser POST form instead of a URL.
+#[derive(Parser, Debug)]
+#[command(name = "sigv4 presign --post")]
+struct PostCli {
+    /// Print an S3 POST policy form (URL and fields as JSON).
+    #[arg(long)]
+    post: bool,
+    #[command(flatten)]
+    args: post_cmd::PostArgs,
+}
+
 fn main() -> ExitCode {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "presign") && argv.iter().skip(2).any(|a| a == "--post") {
+        let post = std::iter::once(std::ffi::OsString::from("sigv4 presign --post"))
+            .chain(argv[2..].iter().cloned());
+        return match PostCli::try_parse_from(post) {
+            Ok(p) => ExitCode::from(post_cmd::run_post(&p.args)),
+            Err(e) => usage_error(&e),
+        };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            if e.use_stderr() {
-                // One line naming the problem; the full usage is one `--help` away.
-                let rendered = e.to_string();
-                let summary: Vec<&str> = rendered
-                    .lines()
-                    .take_while(|l| !l.trim().is_empty())
-                    .map(str::trim)
-                    .collect();
-                let summary = summary.join(" ");
-                eprintln!("sigv4: {}", summary.trim_start_matches("error: "));
-                eprintln!("(see `sigv4 --help`)");
-                return ExitCode::from(2);
-            }
-            let _ = e.print();
-            return ExitCode::SUCCESS;
+            return usage_error(&e);
         }
     };
     let code = match &cli.command {
@@ -71,4 +79,24 @@ fn main() -> ExitCode {
 /// Exit codes outside 0..=255 become 1.
 fn exit_code(code: i32) -> u8 {
     u8::try_from(code).unwrap_or(1)
+}
+
+/// Clap errors as one line naming the problem, exit 2; `--help` and
+/// `--version` print as usual and exit 0.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    if e.use_stderr() {
+        // One line naming the problem; the full usage is one `--help` away.
+        let rendered = e.to_string();
+        let summary: Vec<&str> = rendered
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let summary = summary.join(" ");
+        eprintln!("sigv4: {}", summary.trim_start_matches("error: "));
+        eprintln!("(see `sigv4 --help`)");
+        return ExitCode::from(2);
+    }
+    let _ = e.print();
+    ExitCode::SUCCESS
 }

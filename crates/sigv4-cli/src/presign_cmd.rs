@@ -20,6 +20,10 @@ use sigv4_sign::{
 /// Arguments of `sigv4 presign`.
 #[derive(Args, Debug)]
 pub struct PresignArgs {
+    /// Instead of a URL, print an S3 browser-upload POST form (URL and fields
+    /// as JSON); its options: `sigv4 presign --post --help`.
+    #[arg(long)]
+    pub post: bool,
     /// The URL to presign, e.g. https://my-bucket.s3.us-west-2.amazonaws.com/key.
     #[arg(value_name = "URL")]
     pub url: String,

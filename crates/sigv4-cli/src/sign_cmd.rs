@@ -78,6 +78,9 @@ pub struct SignArgs {
     /// Print the canonical request, string to sign, scope and signature for a person.
     #[arg(long)]
     pub explain: bool,
+    /// SigV4a (`--sigv4a [--region-set us-east-1,us-west-2]`).
+    #[command(flatten)]
+    pub sigv4a: crate::sigv4a_cmd::Sigv4aArgs,
 }
 
 /// A one-line error for stderr, and exit code 2.
@@ -239,11 +242,23 @@ fn sign(args: &SignArgs) -> Result<Vec<u8>, Fail> {
     let params = SigningParams::new(&creds, &region, &service, time)
         .with_settings(&settings)
         .with_debug(true);
-    let signer = Signer::new();
-    let out = if args.presign {
-        signer.presign(&req, payload, &params, Duration::from_secs(args.expires))?
-    } else {
-        signer.sign(&req, payload, &params)?
+    let presign = args.presign.then(|| Duration::from_secs(args.expires));
+    let out = match crate::sigv4a_cmd::sign(
+        &args.sigv4a,
+        &args.region,
+        &req,
+        payload,
+        &params,
+        presign,
+    ) {
+        Some(result) => result.map_err(Fail)?,
+        None => {
+            let signer = Signer::new();
+            match presign {
+                Some(expires) => signer.presign(&req, payload, &params, expires)?,
+                None => signer.sign(&req, payload, &params)?,
+            }
+        }
     };
     let debug = out
         .debug()

@@ -2,6 +2,7 @@
 //! in-process upstream on 127.0.0.1 that verifies every request with its own
 //! key (sigv4-verify) and records what it received. Clients sign with the
 //! proxy's keys (sigv4-sign) and talk HTTP/1.1 through hyper.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,7 @@
 //! `sigv4 sign --raw` against every case of the AWS v4 signing suite: the
 //! printed signed request (header and presigned) and the `--json` fields must
 //! equal the suite's files byte for byte. Runs the built binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -299,4 +300,85 @@ fn url_form_adds_host_and_presigns_s3_unsigned() {
         .as_str()
         .unwrap()
         .starts_with("https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm="));
+}
+
+#[test]
+fn sigv4a_through_the_cli_matches_the_v4a_suite() {
+    let dir = suite().join("../v4a/get-vanilla");
+    let req = dir.join("request.txt");
+    let out = sigv4(
+        &[
+            "sign",
+            "--raw",
+            req.to_str().unwrap(),
+            "--region",
+            "us-east-1",
+            "--service",
+            "service",
+            "--time",
+            "2015-08-30T12:36:00Z",
+            "--access-key",
+            "AKIDEXAMPLE",
+            "--secret-key",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "--sigv4a",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want_cr = fs::read_to_string(dir.join("header-canonical-request.txt")).unwrap();
+    let want_sts = fs::read_to_string(dir.join("header-string-to-sign.txt")).unwrap();
+    assert_eq!(v["canonical_request"].as_str(), Some(want_cr.as_str()));
+    assert_eq!(v["string_to_sign"].as_str(), Some(want_sts.as_str()));
+    assert!(v["authorization"]
+        .as_str()
+        .unwrap()
+        .starts_with("AWS4-ECDSA-P256-SHA256 "));
+}
+
+#[test]
+fn presign_post_prints_url_and_fields() {
+    let out = sigv4(
+        &[
+            "presign",
+            "--post",
+            "http://127.0.0.1:9000/bkt",
+            "--bucket",
+            "bkt",
+            "--key",
+            "up/${filename}",
+            "--region",
+            "us-east-1",
+            "--access-key",
+            "AKID",
+            "--secret-key",
+            "SECRET",
+            "--time",
+            "20240101T000000Z",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["url"], "http://127.0.0.1:9000/bkt");
+    let f = &v["fields"];
+    assert_eq!(f["key"], "up/${filename}");
+    assert_eq!(f["x-amz-algorithm"], "AWS4-HMAC-SHA256");
+    assert_eq!(
+        f["x-amz-credential"],
+        "AKID/20240101/us-east-1/s3/aws4_request"
+    );
+    assert_eq!(f["x-amz-signature"].as_str().unwrap().len(), 64);
+    let out = sigv4(&["presign", "--post", "http://x/", "--region", "r"], None);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -1,5 +1,6 @@
 //! `sigv4 verify`: the exact contract (flags, JSON keys, exit codes),
 //! exercised in-process on the AWS test suite's signed requests.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 #[allow(dead_code)]
 #[path = "../src/verify_cmd.rs"]

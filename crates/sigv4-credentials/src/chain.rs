@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use crate::config::ProviderConfig;
 use crate::container::ContainerProvider;
-use crate::imds::ImdsProvider;
-use crate::web_identity::WebIdentityProvider;
 use crate::environment::EnvironmentProvider;
 use crate::error::{Attempt, CredentialsError};
+use crate::imds::ImdsProvider;
 use crate::profile::ProfileProvider;
 use crate::provider::{BoxFuture, CredentialsResult, ProvideCredentials};
+use crate::web_identity::WebIdentityProvider;
 
 /// Providers asked in order until one answers.
 ///

@@ -3,6 +3,7 @@
 //! in multiple chunks" (sigv4-streaming) and "... including trailing headers"
 //! (sigv4-streaming-trailers). Every expected value below is copied from those
 //! pages; the whole framed body is rebuilt from them and compared byte for byte.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 use std::io::Read;
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //! ("Example: Browser-based upload using HTTP POST (using AWS Signature
 //! Version 4)"): the published policy base64 and signature, and a policy
 //! built with our builder that carries the same conditions.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 use std::collections::BTreeSet;
 use std::time::Duration;

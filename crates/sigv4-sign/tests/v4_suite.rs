@@ -3,6 +3,7 @@
 //! signed with headers and with query parameters, and the canonical request,
 //! string to sign, signature and signed request must equal the files byte
 //! for byte. A new case folder is picked up with no code change.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -11,6 +11,7 @@
 //!
 //! Folders holding only a request (no expected output) are listed and
 //! skipped by name.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a test failure
 #![cfg(feature = "sigv4a")]
 
 use std::fs;

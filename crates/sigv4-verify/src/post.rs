@@ -280,9 +280,11 @@ fn check_conditions(
                             ));
                         }
                     }
-                    _ => return Err(VerifyError::InvalidPolicyDocument(format!(
+                    _ => {
+                        return Err(VerifyError::InvalidPolicyDocument(format!(
                         "unknown condition {c}: expected eq, starts-with or content-length-range"
-                    ))),
+                    )))
+                    }
                 }
             }
             _ => {
