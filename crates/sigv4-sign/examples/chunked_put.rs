@@ -1,6 +1,6 @@
 //! aws-chunked uploads and POST-policy uploads to an S3 server on 127.0.0.1,
 //! over a plain `std::net::TcpStream` (no HTTP client): what the interop
-//! script `tests/interop/chunked-upload.sh` drives.
+//! script `tests/interop/run-chunked-interop.sh` drives.
 //!
 //! ```text
 //! chunked_put put    ENDPOINT BUCKET KEY SIZE [MODE] [CHECKSUM|-] [tamper]  # PUT aws-chunked, GET back, compare

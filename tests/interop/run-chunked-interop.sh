@@ -9,7 +9,7 @@
 # Prints one line per check, then `N passed, N failed`; exits non-zero if any
 # check failed (or the peer cannot be started).
 #
-# Usage: tests/interop/chunked-upload.sh     (from anywhere inside the repo)
+# Usage: tests/interop/run-chunked-interop.sh     (from anywhere inside the repo)
 # Env:   S3S_FS   path to an s3s-fs binary (default: target/peers/bin/s3s-fs,
 #                 installed with `cargo install` on first use)
 set -uo pipefail
