@@ -29,6 +29,11 @@ pub struct VerifyArgs {
     /// Print the result as one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// On SignatureDoesNotMatch, also print the server's canonical request and
+    /// string to sign (JSON keys `canonical_request`, `string_to_sign`), to set
+    /// beside `sigv4 sign --explain` on the client's side.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// Runs `sigv4 verify`, printing to stdout/stderr; returns the exit code.
@@ -117,6 +122,10 @@ pub fn run_with(
         Err(e) => return usage_error(err, &e),
     };
     let mut verifier = Verifier::new(sigv4_verify::StaticSecretStore::new());
+    if args.explain {
+        let policy = verifier.policy().clone().with_signature_debug(true);
+        verifier = verifier.with_policy(policy);
+    }
     if let Some(t) = &args.time {
         let Ok(t) = AmzDate::parse(t) else {
             return usage_error(
@@ -166,11 +175,30 @@ pub fn run_with(
             0
         }
         Err(e) => {
+            let debug = match &e {
+                sigv4_verify::VerifyError::SignatureDoesNotMatch(Some(d)) if args.explain => {
+                    Some(d)
+                }
+                _ => None,
+            };
             if args.json {
-                let j = json!({"ok": false, "code": e.code(), "message": e.to_string()});
+                let mut j = json!({"ok": false, "code": e.code(), "message": e.to_string()});
+                if let Some(d) = debug {
+                    j["canonical_request"] = json!(d.canonical_request);
+                    j["string_to_sign"] = json!(d.string_to_sign);
+                    j["signature_provided"] = json!(d.signature_provided);
+                }
                 let _ = writeln!(out, "{j}");
             } else {
                 let _ = writeln!(err, "sigv4 verify: {}: {e}", e.code());
+                if let Some(d) = debug {
+                    let _ = write!(
+                        err,
+                        "== Server canonical request\n{}\n== Server string to sign\n{}\n",
+                        crate::explain::visible(d.canonical_request.as_bytes()),
+                        crate::explain::visible(d.string_to_sign.as_bytes()),
+                    );
+                }
             }
             1
         }

@@ -6,6 +6,10 @@
 #[path = "../src/verify_cmd.rs"]
 mod verify_cmd;
 
+#[allow(dead_code)]
+#[path = "../src/explain.rs"]
+mod explain;
+
 use std::path::{Path, PathBuf};
 
 use verify_cmd::{run_with, VerifyArgs};
@@ -48,6 +52,7 @@ fn run(
         keys,
         time: time.map(str::to_owned),
         json,
+        explain: false,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = run_with(&args, &mut &stdin[..], &mut out, &mut err);
@@ -167,4 +172,46 @@ fn secrets_never_printed() {
     let bad = tmp("bad2.txt", text.replacen("GET", "PUT", 1).as_bytes());
     let (_, out, err) = run(bad.to_str().unwrap(), keys(), Some(T), false, b"");
     assert!(!out.contains("wJalr") && !err.contains("wJalr"));
+}
+
+#[test]
+fn explain_shows_the_servers_canonical_request_on_mismatch() {
+    // get-vanilla's signed request with the last signature digit changed.
+    let read = |f: &str| std::fs::read_to_string(suite("get-vanilla", f)).unwrap();
+    let signed = read("header-signed-request.txt");
+    let sig = read("header-signature.txt");
+    let last = sig.chars().last().unwrap();
+    let bad_sig = format!(
+        "{}{}",
+        &sig[..sig.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let dir = std::env::temp_dir().join(format!("sigv4-verify-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let raw = dir.join("bad.txt");
+    std::fs::write(&raw, signed.replace(&sig, &bad_sig)).unwrap();
+    let keys = dir.join("keys.json");
+    std::fs::write(
+        &keys,
+        r#"{"AKIDEXAMPLE":"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}"#,
+    )
+    .unwrap();
+    let args = VerifyArgs {
+        raw: raw.to_string_lossy().into_owned(),
+        keys,
+        time: Some("20150830T123600Z".into()),
+        json: true,
+        explain: true,
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run_with(&args, &mut std::io::empty(), &mut out, &mut err);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["code"], "SignatureDoesNotMatch");
+    let want_cr = read("header-canonical-request.txt");
+    let want_sts = read("header-string-to-sign.txt");
+    assert_eq!(v["canonical_request"].as_str(), Some(want_cr.as_str()));
+    assert_eq!(v["string_to_sign"].as_str(), Some(want_sts.as_str()));
+    assert_eq!(v["signature_provided"].as_str(), Some(bad_sig.as_str()));
+    std::fs::remove_dir_all(&dir).ok();
 }
