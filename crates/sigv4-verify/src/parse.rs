@@ -219,7 +219,13 @@ impl<'a> QueryAuth<'a> {
                 // Only X-Amz-* keys matter here; any other key may hold any bytes.
                 Err(_) => continue,
             };
-            if key.len() < 6 || !key[..6].eq_ignore_ascii_case("x-amz-") {
+            // Compare bytes: a decoded key may hold UTF-8, and slicing it at
+            // byte 6 could split a character (fuzzing found that panic).
+            if !key
+                .as_bytes()
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"))
+            {
                 continue;
             }
             if seen.iter().any(|s| s.eq_ignore_ascii_case(&key)) {
