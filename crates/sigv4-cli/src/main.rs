@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod credentials_cmd;
 mod explain;
+mod keys;
 mod post_cmd;
 mod presign_cmd;
 mod proxy_cmd;

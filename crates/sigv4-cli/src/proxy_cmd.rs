@@ -21,7 +21,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -42,7 +42,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sigv4_credentials::{
     CredentialsCache, DefaultChain, ProvideCredentials, ProviderConfig, StaticProvider,
@@ -172,7 +171,7 @@ impl Config {
             .map(|s| Service::new(s.to_owned()).map_err(|e| format!("--service {s:?}: {e}")))
             .transpose()?;
         let mut store = StaticSecretStore::new();
-        for c in load_keys(&args.keys)? {
+        for c in crate::keys::load_keys(&args.keys)? {
             store.insert(c);
         }
         if store.is_empty() {
@@ -206,47 +205,6 @@ impl Config {
             service,
         })
     }
-}
-
-/// Reads a keys file: `{"AKID": "secret"}` or `{"AKID": {"secret_access_key": ..., "session_token": ...}}`.
-fn load_keys(path: &Path) -> Result<Vec<Credentials>, String> {
-    let text = std::fs::read(path)
-        .map_err(|e| format!("cannot read keys file {}: {e}", path.display()))?;
-    let v: Value = serde_json::from_slice(&text)
-        .map_err(|e| format!("keys file {} is not JSON: {e}", path.display()))?;
-    let obj = v.as_object().ok_or_else(|| {
-        format!(
-            "keys file {} must be a JSON object mapping access key id to secret",
-            path.display()
-        )
-    })?;
-    obj.iter()
-        .map(|(akid, entry)| {
-            let (secret, token) = match entry {
-                Value::String(s) => (s.as_str(), None),
-                Value::Object(o) => (
-                    o.get("secret_access_key")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            format!(
-                                "keys file {}: entry `{akid}` has no string `secret_access_key`",
-                                path.display()
-                            )
-                        })?,
-                    o.get("session_token")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                ),
-                _ => {
-                    return Err(format!(
-                        "keys file {}: the value of `{akid}` must be a string (the secret)",
-                        path.display()
-                    ))
-                }
-            };
-            Ok(Credentials::new(akid.clone(), secret.to_owned(), token))
-        })
-        .collect()
 }
 
 /// The upstream base URL, split once.

@@ -7,9 +7,9 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sigv4_sign::raw::RawRequest;
-use sigv4_sign::{AmzDate, Credentials, SignableRequest};
+use sigv4_sign::{AmzDate, SignableRequest};
 use sigv4_verify::{AuthLocation, FixedClock, SystemClock, Verifier};
 
 /// Verify a signed HTTP request read from a file or stdin.
@@ -51,49 +51,6 @@ fn usage_error(err: &mut dyn Write, msg: &str) -> i32 {
     2
 }
 
-fn load_keys(path: &PathBuf) -> Result<Vec<Credentials>, String> {
-    let text = std::fs::read(path)
-        .map_err(|e| format!("cannot read keys file {}: {e}", path.display()))?;
-    let v: Value = serde_json::from_slice(&text)
-        .map_err(|e| format!("keys file {} is not JSON: {e}", path.display()))?;
-    let obj = v.as_object().ok_or_else(|| {
-        format!(
-            "keys file {} must be a JSON object mapping access key id to secret",
-            path.display()
-        )
-    })?;
-    let mut out = Vec::with_capacity(obj.len());
-    for (akid, secret) in obj {
-        let creds = match secret {
-            Value::String(s) => Credentials::new(akid.clone(), s.clone(), None),
-            Value::Object(o) => {
-                let s = o
-                    .get("secret_access_key")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        format!(
-                            "keys file {}: entry `{akid}` has no string `secret_access_key`",
-                            path.display()
-                        )
-                    })?;
-                let token = o
-                    .get("session_token")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                Credentials::new(akid.clone(), s, token)
-            }
-            _ => {
-                return Err(format!(
-                    "keys file {}: the value of `{akid}` must be a string (the secret)",
-                    path.display()
-                ))
-            }
-        };
-        out.push(creds);
-    }
-    Ok(out)
-}
-
 /// [`run`] with explicit streams (tests use this).
 pub fn run_with(
     args: &VerifyArgs,
@@ -117,7 +74,7 @@ pub fn run_with(
         Ok(r) => r,
         Err(e) => return usage_error(err, &format!("{} is not a raw HTTP request: {e}", args.raw)),
     };
-    let keys = match load_keys(&args.keys) {
+    let keys = match crate::keys::load_keys(&args.keys) {
         Ok(k) => k,
         Err(e) => return usage_error(err, &e),
     };

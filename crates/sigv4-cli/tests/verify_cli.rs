@@ -10,6 +10,9 @@ mod verify_cmd;
 #[path = "../src/explain.rs"]
 mod explain;
 
+#[path = "../src/keys.rs"]
+mod keys;
+
 use std::path::{Path, PathBuf};
 
 use verify_cmd::{run_with, VerifyArgs};
