@@ -159,12 +159,10 @@ fn request_from_url(args: &SignArgs) -> Result<(RawRequest, String), Fail> {
         })
     };
     if !has("host") {
-        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-        let host = match scheme.to_ascii_lowercase().as_str() {
-            "http" => host.strip_suffix(":80").unwrap_or(host),
-            "https" => host.strip_suffix(":443").unwrap_or(host),
-            _ => host,
-        };
+        // The signer's own rule: no user info, no default port.
+        let host = SignableRequest::new(method, url, &[])?
+            .authority_host()
+            .ok_or_else(|| Fail(format!("URL {url:?} has no host")))?;
         text.push_str(&format!("Host:{host}\n"));
     }
     for h in &args.headers {
