@@ -5,11 +5,11 @@
 //! (or its own subcommand) and call [`run_post`]; it returns the exit code.
 
 use std::io::Write;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use clap::Args;
 use sigv4_sign::post_policy::{presign_post, PostPolicy};
-use sigv4_sign::{AmzDate, Credentials, Region, Service, SigningParams};
+use sigv4_sign::{Region, Service, SigningParams};
 
 /// Arguments of `sigv4 presign --post`.
 #[derive(Args, Debug, Clone)]
@@ -41,15 +41,8 @@ pub struct PostArgs {
     /// The signing time: 2015-08-30T12:36:00Z or 20150830T123600Z (default: now).
     #[arg(long, value_name = "T")]
     pub time: Option<String>,
-    /// Access key id (default: the credential chain).
-    #[arg(long, value_name = "K", requires = "secret_key")]
-    pub access_key: Option<String>,
-    /// Secret access key (default: the credential chain).
-    #[arg(long, value_name = "S", requires = "access_key")]
-    pub secret_key: Option<String>,
-    /// Session token of temporary credentials.
-    #[arg(long, value_name = "T")]
-    pub session_token: Option<String>,
+    #[command(flatten)]
+    pub keys: crate::common::KeyArgs,
     /// The profile of the shared config files (default chain only).
     #[arg(long)]
     pub profile: Option<String>,
@@ -63,33 +56,12 @@ fn split_pair<'a>(s: &'a str, what: &str) -> Result<(&'a str, &'a str), String> 
         .ok_or_else(|| format!("{what} {s:?} must be NAME=VALUE"))
 }
 
-fn credentials(args: &PostArgs) -> Result<Credentials, String> {
-    if let (Some(k), Some(s)) = (&args.access_key, &args.secret_key) {
-        return Ok(Credentials::new(
-            k.clone(),
-            s.clone(),
-            args.session_token.clone(),
-        ));
-    }
-    crate::credentials_cmd::resolve_default_credentials(args.profile.as_deref()).map_err(|e| {
-        let tried: Vec<&str> = e.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-        format!(
-            "no credentials: pass --access-key and --secret-key, or configure the default chain ({})",
-            tried.join(" ")
-        )
-    })
-}
-
 /// Builds the presigned POST and returns the JSON to print.
 pub fn presigned_post_json(args: &PostArgs) -> Result<serde_json::Value, String> {
     let region = Region::new(args.region.clone()).map_err(|e| e.to_string())?;
     let s3 = Service::new("s3").map_err(|e| e.to_string())?;
-    let time = match &args.time {
-        Some(t) => AmzDate::parse(t),
-        None => AmzDate::from_system_time(SystemTime::now()),
-    }
-    .map_err(|e| e.to_string())?;
-    let creds = credentials(args)?;
+    let time = crate::common::signing_time(args.time.as_deref())?;
+    let creds = crate::common::credentials_or_chain(&args.keys, args.profile.as_deref())?;
     let mut policy = PostPolicy::expires_in(&time, Duration::from_secs(args.expires))
         .map_err(|e| e.to_string())?;
     for s in &args.starts_with {
@@ -168,9 +140,11 @@ mod tests {
             starts_with: vec![],
             content_length_range: Some("0,1024".into()),
             time: Some("20240101T000000Z".into()),
-            access_key: Some("AKIDEXAMPLE".into()),
-            secret_key: Some("secret".into()),
-            session_token: None,
+            keys: crate::common::KeyArgs {
+                access_key: Some("AKIDEXAMPLE".into()),
+                secret_key: Some("secret".into()),
+                session_token: None,
+            },
             profile: None,
             explain: true,
         }

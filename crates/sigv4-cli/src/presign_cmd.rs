@@ -5,7 +5,7 @@
 //! canonical encoding, `+` as `%2B`), then signed exactly as printed. S3 URLs sign `UNSIGNED-PAYLOAD`, other services the empty body.
 //! Exit codes: 0, 1 when credentials cannot be loaded, 2 for bad input.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use clap::Args;
 use sigv4_credentials::{
@@ -14,7 +14,7 @@ use sigv4_credentials::{
 use sigv4_reqwest::infer_scope;
 use sigv4_sign::encode::{canonicalize_encoded_into, is_canonical_encoded};
 use sigv4_sign::{
-    AmzDate, Credentials, PayloadHash, Region, Service, SignableRequest, Signer, SigningParams,
+    Credentials, PayloadHash, Region, Service, SignableRequest, Signer, SigningParams,
 };
 
 /// Arguments of `sigv4 presign`.
@@ -42,15 +42,8 @@ pub struct PresignArgs {
     /// The signing time: 2015-08-30T12:36:00Z or 20150830T123600Z (default: now).
     #[arg(long, value_name = "T")]
     pub time: Option<String>,
-    /// Access key id (default: the default credentials chain).
-    #[arg(long, value_name = "K", requires = "secret_key")]
-    pub access_key: Option<String>,
-    /// Secret access key (with --access-key).
-    #[arg(long, value_name = "S", requires = "access_key")]
-    pub secret_key: Option<String>,
-    /// Session token of temporary credentials (with --access-key).
-    #[arg(long, value_name = "T", requires = "access_key")]
-    pub session_token: Option<String>,
+    #[command(flatten)]
+    pub keys: crate::common::KeyArgs,
 }
 
 struct Fail {
@@ -130,10 +123,7 @@ async fn presign(args: &PresignArgs) -> Result<String, Fail> {
             Err(e) => return Err(input(format!("cannot read the region: {e}"))),
         },
     };
-    let time = match &args.time {
-        Some(t) => parse_time(t)?,
-        None => AmzDate::from_system_time(SystemTime::now()).map_err(|e| input(e.to_string()))?,
-    };
+    let time = crate::common::signing_time(args.time.as_deref()).map_err(input)?;
     let creds = credentials(args, &config).await?;
 
     if service.is_s3() {
@@ -171,27 +161,9 @@ async fn presign(args: &PresignArgs) -> Result<String, Fail> {
     Ok(presigned)
 }
 
-/// `2015-08-30T12:36:00Z` or `20150830T123600Z`.
-fn parse_time(t: &str) -> Result<AmzDate, Fail> {
-    if let Ok(d) = AmzDate::parse(t) {
-        return Ok(d);
-    }
-    let parsed = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| {
-            input(format!(
-                "invalid --time {t:?}: use 2015-08-30T12:36:00Z or 20150830T123600Z"
-            ))
-        })?;
-    AmzDate::from_unix(parsed.unix_timestamp()).map_err(|e| input(e.to_string()))
-}
-
 async fn credentials(args: &PresignArgs, config: &ProviderConfig) -> Result<Credentials, Fail> {
-    if let (Some(k), Some(s)) = (&args.access_key, &args.secret_key) {
-        return Ok(Credentials::new(
-            k.clone(),
-            s.clone(),
-            args.session_token.clone(),
-        ));
+    if let Some(creds) = args.keys.explicit() {
+        return Ok(creds);
     }
     CredentialsCache::new(DefaultChain::new(config))
         .provide_credentials()

@@ -6,14 +6,14 @@
 //! credentials) or the response not read, 2 for bad input (URL, header, file, unknown region or service),
 //! 23 when stdout cannot be written.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use clap::Args;
 use reqwest_middleware::ClientBuilder;
 use sigv4_credentials::{ProviderConfig, StaticProvider};
 use sigv4_reqwest::{SigV4Error, SigV4Middleware};
-use sigv4_sign::{Credentials, Region, Service};
+use sigv4_sign::{Region, Service};
 
 /// Bodies larger than this get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 4 << 20;
@@ -45,15 +45,8 @@ pub struct RequestArgs {
     /// On HTTP status >= 400 print a one-line error instead of the body and exit 22.
     #[arg(short = 'f', long)]
     pub fail: bool,
-    /// Access key id (default: the default credentials chain).
-    #[arg(long, value_name = "K", requires = "secret_key")]
-    pub access_key: Option<String>,
-    /// Secret access key (with --access-key).
-    #[arg(long, value_name = "S", requires = "access_key")]
-    pub secret_key: Option<String>,
-    /// Session token of temporary credentials (with --access-key).
-    #[arg(long, value_name = "T", requires = "access_key")]
-    pub session_token: Option<String>,
+    #[command(flatten)]
+    pub keys: crate::common::KeyArgs,
     /// Give up after this many seconds (whole request, body included).
     #[arg(long, value_name = "SECS")]
     pub max_time: Option<u64>,
@@ -118,10 +111,7 @@ async fn request(args: &RequestArgs) -> Result<u8, Fail> {
     }
     let body = match &args.data {
         None => None,
-        Some(d) => Some(match d.strip_prefix('@') {
-            Some(src) => read_source(src)?,
-            None => d.as_bytes().to_vec(),
-        }),
+        Some(d) => Some(crate::common::data_arg(d).map_err(Fail::input)?),
     };
     let method = match (&args.method, &body) {
         (Some(m), _) => reqwest::Method::from_bytes(m.as_bytes())
@@ -267,11 +257,8 @@ fn without_query(url: &reqwest::Url) -> &str {
 /// The signing middleware for these arguments.
 fn middleware(args: &RequestArgs) -> Result<SigV4Middleware, Fail> {
     let mut b = SigV4Middleware::builder().provider_config(ProviderConfig::from_process());
-    if let (Some(k), Some(s)) = (&args.access_key, &args.secret_key) {
-        b = b.credentials(StaticProvider::new(
-            Credentials::new(k.clone(), s.clone(), args.session_token.clone())
-                .with_provider_name("command line"),
-        ));
+    if let Some(creds) = args.keys.explicit() {
+        b = b.credentials(StaticProvider::new(creds));
     }
     if let Some(r) = &args.region {
         b = b.region(Region::new(r.clone()).map_err(|e| Fail::input(e.to_string()))?);
@@ -280,18 +267,6 @@ fn middleware(args: &RequestArgs) -> Result<SigV4Middleware, Fail> {
         b = b.service(Service::new(s.clone()).map_err(|e| Fail::input(e.to_string()))?);
     }
     Ok(b.build())
-}
-
-fn read_source(source: &str) -> Result<Vec<u8>, Fail> {
-    if source == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| Fail::input(format!("cannot read stdin: {e}")))?;
-        Ok(buf)
-    } else {
-        std::fs::read(source).map_err(|e| Fail::input(format!("cannot read {source}: {e}")))
-    }
 }
 
 /// An error and its causes on one line.

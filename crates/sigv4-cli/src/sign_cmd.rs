@@ -1,14 +1,14 @@
 //! `sigv4 sign`.
 
-use std::io::{Read, Write};
-use std::time::{Duration, SystemTime};
+use std::io::Write;
+use std::time::Duration;
 
 use clap::Args;
 use serde_json::json;
 use sigv4_sign::raw::RawRequest;
 use sigv4_sign::{
-    AmzDate, Credentials, PayloadHash, Region, Service, SessionTokenPlacement, Settings,
-    SignableRequest, SignatureLocation, Signer, SigningParams,
+    PayloadHash, Region, Service, SessionTokenPlacement, Settings, SignableRequest,
+    SignatureLocation, Signer, SigningParams,
 };
 
 use crate::explain::visible;
@@ -37,15 +37,9 @@ pub struct SignArgs {
     /// The signing time: 2015-08-30T12:36:00Z or 20150830T123600Z (default: now).
     #[arg(long, value_name = "T")]
     pub time: Option<String>,
-    /// Access key id (default: AWS_ACCESS_KEY_ID).
-    #[arg(long, value_name = "K", requires = "secret_key")]
-    pub access_key: Option<String>,
-    /// Secret access key (default: AWS_SECRET_ACCESS_KEY).
-    #[arg(long, value_name = "S", requires = "access_key")]
-    pub secret_key: Option<String>,
-    /// Session token of temporary credentials (with --access-key).
-    #[arg(long, value_name = "T", requires = "access_key")]
-    pub session_token: Option<String>,
+    /// Credentials on the command line (default: the default credential chain).
+    #[command(flatten)]
+    pub keys: crate::common::KeyArgs,
     /// Without --access-key: the profile of the shared config files to use (default: AWS_PROFILE).
     #[arg(long, value_name = "P", conflicts_with = "access_key")]
     pub profile: Option<String>,
@@ -113,18 +107,6 @@ pub fn run(args: &SignArgs) -> u8 {
     }
 }
 
-fn read_source(source: &str) -> Result<Vec<u8>, Fail> {
-    if source == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| Fail(format!("cannot read stdin: {e}")))?;
-        Ok(buf)
-    } else {
-        std::fs::read(source).map_err(|e| Fail(format!("cannot read {source}: {e}")))
-    }
-}
-
 /// Builds the raw request from `METHOD URL`, `-H` and `-d`.
 fn request_from_url(args: &SignArgs) -> Result<(RawRequest, String), Fail> {
     let [method, url] = args.method_url.as_slice() else {
@@ -146,10 +128,7 @@ fn request_from_url(args: &SignArgs) -> Result<(RawRequest, String), Fail> {
     }
     let body = match &args.data {
         None => Vec::new(),
-        Some(d) => match d.strip_prefix('@') {
-            Some(src) => read_source(src)?,
-            None => d.as_bytes().to_vec(),
-        },
+        Some(d) => crate::common::data_arg(d).map_err(Fail)?,
     };
     let mut text = format!("{method} {target} HTTP/1.1\n");
     let has = |n: &str| {
@@ -187,39 +166,19 @@ fn request_from_url(args: &SignArgs) -> Result<(RawRequest, String), Fail> {
     Ok((raw, scheme.to_owned()))
 }
 
-fn credentials(args: &SignArgs) -> Result<Credentials, Fail> {
-    if let (Some(k), Some(s)) = (&args.access_key, &args.secret_key) {
-        return Ok(Credentials::new(
-            k.clone(),
-            s.clone(),
-            args.session_token.clone(),
-        ));
-    }
-    // The default chain: environment, then the shared config files, then
-    // the network providers. Its error names every provider tried.
-    crate::credentials_cmd::resolve_default_credentials(args.profile.as_deref())
-        .map_err(|e| {
-            // One line: the chain's diagnostic lists each provider on its own line.
-            let tried: Vec<&str> = e.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-            Fail(format!(
-                "no credentials: pass --access-key and --secret-key, or configure the default chain ({})",
-                tried.join(" ")
-            ))
-        })
-}
-
 fn sign(args: &SignArgs) -> Result<Vec<u8>, Fail> {
     let (raw, scheme) = match &args.raw {
-        Some(src) => (RawRequest::parse(&read_source(src)?)?, "https".to_owned()),
+        Some(src) => (
+            RawRequest::parse(&crate::common::read_source(src).map_err(Fail)?)?,
+            "https".to_owned(),
+        ),
         None => request_from_url(args)?,
     };
     let region = Region::new(args.region.clone())?;
     let service = Service::new(args.service.clone())?;
-    let time = match &args.time {
-        Some(t) => AmzDate::parse(t)?,
-        None => AmzDate::from_system_time(SystemTime::now())?,
-    };
-    let creds = credentials(args)?;
+    let time = crate::common::signing_time(args.time.as_deref()).map_err(Fail)?;
+    let creds =
+        crate::common::credentials_or_chain(&args.keys, args.profile.as_deref()).map_err(Fail)?;
     let mut settings = Settings::for_service(&service).clone();
     if args.sign_body {
         settings = settings.with_content_sha256_header(true);
