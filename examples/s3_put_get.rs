@@ -1,15 +1,17 @@
 //! S3 through `reqwest` with signing as one middleware: create a bucket, then
-//! PUT, HEAD, GET, list and DELETE objects whose keys need encoding.
-//! Path-style addressing, so it works against any S3-compatible endpoint.
+//! PUT, HEAD, GET, list and DELETE objects whose keys need encoding, and with
+//! MIB given, one object of that many MiB. Path-style addressing, so it works
+//! against any S3-compatible endpoint (moto and s3s-fs in the interop tier).
 //!
 //! ```text
 //! AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
-//!     cargo run --example s3_put_get [BUCKET]
+//!     cargo run --example s3_put_get [BUCKET [MIB]]
 //! ```
 //! Credentials and region come from the default chain (environment, then
-//! `~/.aws`); the region defaults to us-east-1.
+//! `~/.aws`); the region defaults to us-east-1. A refusal ends the run with
+//! the server's S3 error (e.g. `SignatureDoesNotMatch` for a wrong secret).
 
-use sigv4::reqwest::reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+use sigv4::reqwest::reqwest_middleware::{ClientBuilder, RequestBuilder};
 use sigv4::reqwest::SigV4Middleware;
 use sigv4::sign::encode::uri_encode_into;
 use sigv4::sign::{Region, Service};
@@ -22,6 +24,7 @@ async fn main() -> Result<()> {
         .map_err(|_| "set AWS_ENDPOINT_URL, e.g. http://127.0.0.1:5000")?;
     let endpoint = endpoint.trim_end_matches('/');
     let bucket = std::env::args().nth(1).unwrap_or("sigv4-example".into());
+    let mib: usize = std::env::args().nth(2).map_or(Ok(0), |s| s.parse())?;
 
     // The signer: S3 rules; the region from AWS_REGION / the profile, else us-east-1.
     let signer = SigV4Middleware::builder()
@@ -45,20 +48,12 @@ async fn main() -> Result<()> {
     for key in keys {
         let url = object_url(endpoint, &bucket, key);
         let body = format!("the object named {key:?}");
-        s3.put(&url)
-            .header("content-type", "text/plain; charset=utf-8")
-            .body(body.clone()) // buffered: its SHA-256 is signed
-            .send()
-            .await?
-            .error_for_status()?;
-        let head = s3.head(&url).send().await?.error_for_status()?;
-        let got = s3
-            .get(&url)
-            .send()
-            .await?
-            .error_for_status()?
-            .text()
-            .await?;
+        let put = s3
+            .put(&url)
+            .header("content-type", "text/plain; charset=utf-8");
+        ok(put.body(body.clone())).await?; // buffered: its SHA-256 is signed
+        let head = ok(s3.head(&url)).await?;
+        let got = ok(s3.get(&url)).await?.text().await?;
         if got != body {
             return Err(format!("{key:?}: read back {got:?}, wrote {body:?}").into());
         }
@@ -70,7 +65,8 @@ async fn main() -> Result<()> {
     }
 
     // List (ListObjectsV2): every key is there.
-    let list = get_text(&s3, &format!("{endpoint}/{bucket}?list-type=2")).await?;
+    let list = ok(s3.get(format!("{endpoint}/{bucket}?list-type=2")));
+    let list = list.await?.text().await?;
     for key in keys {
         if !list.contains(&format!("<Key>{key}</Key>")) {
             return Err(format!("{key:?} missing from the listing: {list}").into());
@@ -80,14 +76,40 @@ async fn main() -> Result<()> {
 
     for key in keys {
         let url = object_url(endpoint, &bucket, key);
-        s3.delete(&url).send().await?.error_for_status()?;
+        ok(s3.delete(&url)).await?;
         let status = s3.get(&url).send().await?.status();
         if status != 404 {
             return Err(format!("{key:?} still there after DELETE: {status}").into());
         }
     }
     println!("DELETE: all gone");
+
+    // A large object, read back byte for byte (the body is hashed in memory).
+    if mib > 0 {
+        let body: Vec<u8> = (0..mib << 20).map(|i| (i % 251) as u8).collect();
+        let url = object_url(endpoint, &bucket, "large.bin");
+        ok(s3.put(&url).body(body.clone())).await?;
+        let got = ok(s3.get(&url)).await?.bytes().await?;
+        if got != body {
+            let n = got.len();
+            return Err(
+                format!("{mib} MiB: the {n} bytes read back differ from those written").into(),
+            );
+        }
+        ok(s3.delete(&url)).await?;
+        println!("{mib} MiB: PUT, GET read back equal, DELETE");
+    }
     Ok(())
+}
+
+/// Sends the request; an answer other than 2xx becomes an error that carries
+/// the status and S3's XML error body (its `<Code>` says why).
+async fn ok(req: RequestBuilder) -> Result<reqwest::Response> {
+    let resp = req.send().await?;
+    match resp.status() {
+        s if s.is_success() => Ok(resp),
+        s => Err(format!("{s}: {}", resp.text().await.unwrap_or_default()).into()),
+    }
 }
 
 /// `ENDPOINT/BUCKET/KEY` with the key percent-encoded as S3 wants
@@ -96,8 +118,4 @@ fn object_url(endpoint: &str, bucket: &str, key: &str) -> String {
     let mut path = Vec::new();
     uri_encode_into(&mut path, key.as_bytes(), true);
     format!("{endpoint}/{bucket}/{}", String::from_utf8_lossy(&path))
-}
-
-async fn get_text(s3: &ClientWithMiddleware, url: &str) -> Result<String> {
-    Ok(s3.get(url).send().await?.error_for_status()?.text().await?)
 }

@@ -16,46 +16,26 @@ set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root" || exit 2
-peers="$root/target/peers"
-s3s_fs="${S3S_FS:-$peers/bin/s3s-fs}"
-
-if [[ ! -x "$s3s_fs" ]]; then
-    echo "chunked-upload: installing s3s-fs 0.14.1 into $peers (s3s 0.17 needs a newer Rust)" >&2
-    cargo install s3s-fs --version 0.14.1 --features binary --root "$peers" --locked >&2 || exit 2
-fi
+# shellcheck source=lib-s3s-fs.sh
+source tests/interop/lib-s3s-fs.sh
+s3s_fs_install || exit 2
 
 echo "chunked-upload: building the client (examples/chunked_put)" >&2
 cargo build -q -p sigv4-sign --example chunked_put >&2 || exit 2
 client="$root/target/debug/examples/chunked_put"
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 data="$(mktemp -d)"
-log="$data.log"
 export AWS_ACCESS_KEY_ID="AKIAINTEROPCHUNKED01"
 export AWS_SECRET_ACCESS_KEY="interop/Secret+Key/for-s3s-fs-0000000000"
 export AWS_REGION="us-east-1"
 
-"$s3s_fs" --host 127.0.0.1 --port "$port" \
-    --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$data" >"$log" 2>&1 &
-server=$!
 cleanup() {
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-    rm -rf "$data" "$log"
+    s3s_fs_stop
+    rm -rf "$data"
 }
 trap cleanup EXIT
-
-for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        break
-    fi
-    if ! kill -0 "$server" 2>/dev/null; then
-        echo "chunked-upload: s3s-fs exited:" >&2
-        cat "$log" >&2
-        exit 2
-    fi
-    sleep 0.1
-done
+s3s_fs_start "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$data" || exit 2
+port="$s3s_fs_port"
 
 endpoint="127.0.0.1:$port"
 bucket="sigv4-interop"
