@@ -144,8 +144,20 @@ impl CanonicalRequest<'_> {
     }
 
     fn write_query(&self, out: &mut Vec<u8>) {
-        if self.query.is_empty() && self.extra_query.is_empty() {
-            return;
+        if self.query.is_empty() {
+            // Presigning a URL without a query: the pairs to add usually
+            // come sorted, so they are written as they are.
+            if self.extra_query.windows(2).all(|w| w[0].0 < w[1].0) {
+                for (i, (k, v)) in self.extra_query.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b'&');
+                    }
+                    out.extend_from_slice(k.as_bytes());
+                    out.push(b'=');
+                    out.extend_from_slice(v.as_bytes());
+                }
+                return;
+            }
         }
         let mut pairs: Vec<QueryPair<'_>> = Vec::with_capacity(self.extra_query.len() + 4);
         for piece in self.query.split('&') {

@@ -90,6 +90,28 @@ pub fn uri_encode_into(out: &mut Vec<u8>, input: &[u8], keep_slash: bool) {
     }
 }
 
+/// Appends `input` URI-encoded (every byte outside the unreserved set, `/`
+/// included) to a `String`, without re-checking what is written.
+pub(crate) fn uri_encode_str_into(out: &mut String, input: &str) {
+    const HEX_CHARS: &[u8; 16] = b"0123456789ABCDEF";
+    let mask = verbatim_mask(false);
+    let bytes = input.as_bytes();
+    let mut i = 0;
+    loop {
+        let n = verbatim_run(&bytes[i..], mask);
+        // A run of ASCII bytes starts and ends on character boundaries.
+        out.push_str(input.get(i..i + n).unwrap_or_default());
+        i += n;
+        let Some(&b) = bytes.get(i) else {
+            break;
+        };
+        out.push('%');
+        out.push(char::from(HEX_CHARS[usize::from(b >> 4)]));
+        out.push(char::from(HEX_CHARS[usize::from(b & 15)]));
+        i += 1;
+    }
+}
+
 /// `input` URI-encoded (every byte outside the unreserved set, `/` included).
 pub fn uri_encode(input: &str) -> String {
     let mut out = Vec::with_capacity(input.len() + 8);
@@ -239,6 +261,19 @@ mod tests {
     fn encodes_like_rfc3986() {
         assert_eq!(uri_encode("a b/c~d%e+"), "a%20b%2Fc~d%25e%2B");
         assert_eq!(uri_encode("ሴ"), "%E1%88%B4");
+        for s in [
+            "",
+            "a b/c~d%e+",
+            "ሴx",
+            "xሴ",
+            "AKIDEXAMPLE",
+            "a\u{10ffff}=/",
+            "~-._",
+        ] {
+            let mut o = String::from("p");
+            uri_encode_str_into(&mut o, s);
+            assert_eq!(o, format!("p{}", uri_encode(s)), "{s}");
+        }
         let mut v = Vec::new();
         uri_encode_into(&mut v, b"/a b/", true);
         assert_eq!(v, b"/a%20b/");

@@ -7,7 +7,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::encode::uri_encode_into;
+use crate::encode::uri_encode_str_into;
 use crate::{Credentials, Region, Service};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -29,12 +29,23 @@ pub fn sha256_hex(data: &[u8]) -> [u8; 64] {
 
 pub(crate) fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
-    // The output is exactly twice the input: this cannot fail.
-    if hex::encode_to_slice(bytes, &mut out).is_err() {
-        unreachable!("64 = 2 * 32");
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     out
 }
+
+/// Each byte's two lowercase hex digits.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    t
+};
 
 /// A derived SigV4 signing key for one (secret, date, region, service).
 ///
@@ -101,7 +112,7 @@ struct Entry {
     service: Service,
     key: Arc<SigningKey>,
     /// The session token, URI-encoded for presigned URLs, made on first use.
-    encoded_token: OnceLock<String>,
+    encoded_token: OnceLock<Arc<str>>,
 }
 
 /// A small cache of signing keys keyed by (access key, date, region, service),
@@ -225,13 +236,12 @@ impl SigningKeyCache {
         date: &str,
         region: &Region,
         service: &Service,
-    ) -> Option<String> {
+    ) -> Option<Arc<str>> {
         let token = credentials.session_token()?;
         let encode = |t: &str| {
-            let mut v = Vec::with_capacity(t.len() + 64);
-            uri_encode_into(&mut v, t.as_bytes(), false);
-            // Only ASCII is written.
-            String::from_utf8(v).unwrap_or_default()
+            let mut v = String::with_capacity(t.len() + 64);
+            uri_encode_str_into(&mut v, t);
+            Arc::<str>::from(v)
         };
         if let Ok(entries) = self.entries.read() {
             if let Some(e) = entries.iter().find(|e| {
@@ -241,7 +251,7 @@ impl SigningKeyCache {
                     && e.credentials.same_key_as(credentials)
                     && e.credentials.session_token() == Some(token)
             }) {
-                return Some(e.encoded_token.get_or_init(|| encode(token)).clone());
+                return Some(Arc::clone(e.encoded_token.get_or_init(|| encode(token))));
             }
         }
         Some(encode(token))
@@ -278,6 +288,7 @@ mod tests {
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
         );
         assert_eq!(format!("{k:?}"), "SigningKey(** redacted **)");
+        assert_eq!(hex64(k.as_bytes()), *hex::encode(k.as_bytes()).as_bytes());
     }
 
     #[test]

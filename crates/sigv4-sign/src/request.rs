@@ -87,41 +87,52 @@ impl<'a> SignableRequest<'a> {
         uri: &'a str,
         headers: Headers<'a>,
     ) -> Result<Self, SigningError> {
-        if let Some(pos) = find_control(uri.as_bytes()) {
-            return Err(SigningError::InvalidUri(format!(
-                "control character 0x{:02x} at byte {pos}",
-                uri.as_bytes()[pos]
-            )));
-        }
-        let uri = uri.split_once('#').map_or(uri, |(u, _)| u);
-        // A scheme holds no `:`, so the first `:` is the only place `://`
-        // can follow one (and origin-form targets rarely hold a `:` at all).
-        let split = uri
-            .find(':')
-            .filter(|&i| uri[i..].starts_with("://"))
-            .map(|i| (&uri[..i], &uri[i + 3..]));
-        let (scheme, authority, rest) = match split {
-            Some((scheme, rest))
-                if !scheme.is_empty()
-                    && scheme
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
-            {
-                let end = rest
-                    .bytes()
-                    .position(|b| b == b'/' || b == b'?')
-                    .unwrap_or(rest.len());
-                let authority = &rest[..end];
-                if authority.is_empty() {
+        // One pass finds the first control byte or `#`; a control byte in
+        // the fragment is refused too.
+        let bytes = uri.as_bytes();
+        let end = match find_control_or_hash(bytes) {
+            Some(i) if bytes[i] == b'#' => {
+                if let Some(p) = find_control(&bytes[i..]) {
+                    return Err(control_error(bytes, i + p));
+                }
+                i
+            }
+            Some(i) => return Err(control_error(bytes, i)),
+            None => bytes.len(),
+        };
+        let uri = uri.get(..end).unwrap_or_default();
+        let bytes = uri.as_bytes();
+        // `scheme://authority` when the target starts with a scheme (letters,
+        // digits, `+`, `-`, `.`) followed by `://`.
+        let scheme_len = bytes
+            .iter()
+            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+            .unwrap_or(bytes.len());
+        let (scheme, authority, rest) = match bytes.get(scheme_len..scheme_len + 3) {
+            Some(b"://") if scheme_len > 0 => {
+                let after = &bytes[scheme_len + 3..];
+                let len = find_byte2(after, b'/', b'?').unwrap_or(after.len());
+                if len == 0 {
                     return Err(SigningError::InvalidUri(
                         "absolute URI without a host".into(),
                     ));
                 }
-                (Some(scheme), Some(authority), &rest[end..])
+                // Every split is at an ASCII byte: a character boundary.
+                (
+                    uri.get(..scheme_len),
+                    uri.get(scheme_len + 3..scheme_len + 3 + len),
+                    uri.get(scheme_len + 3 + len..).unwrap_or_default(),
+                )
             }
             _ => (None, None, uri),
         };
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (path, query) = match find_byte2(rest.as_bytes(), b'?', b'?') {
+            Some(q) => (
+                rest.get(..q).unwrap_or_default(),
+                rest.get(q + 1..).unwrap_or_default(),
+            ),
+            None => (rest, ""),
+        };
         Ok(Self {
             method,
             scheme,
@@ -166,7 +177,11 @@ impl<'a> SignableRequest<'a> {
     /// without user info, and without the port when it is the scheme's default.
     pub fn authority_host(&self) -> Option<Cow<'a, str>> {
         let authority = self.authority?;
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let authority = match authority.bytes().rposition(|b| b == b'@') {
+            // `@` is ASCII: the split is at a character boundary.
+            Some(at) => authority.get(at + 1..).unwrap_or_default(),
+            None => authority,
+        };
         let default_port = match self.scheme {
             Some(s) if s.eq_ignore_ascii_case("http") => Some(":80"),
             Some(s) if s.eq_ignore_ascii_case("https") => Some(":443"),
@@ -183,10 +198,11 @@ impl<'a> SignableRequest<'a> {
 /// Whether `b` may appear in an HTTP token (method, header name).
 #[inline]
 pub(crate) fn is_tchar(b: u8) -> bool {
-    TCHAR[usize::from(b)]
+    TCHAR_TABLE[usize::from(b)]
 }
 
-const TCHAR: [bool; 256] = {
+/// [`is_tchar`] as a table.
+pub(crate) const TCHAR_TABLE: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 256 {
@@ -226,6 +242,58 @@ fn word_has_control(x: u64) -> bool {
     let del = x ^ (LOW * 0x7f);
     let del = del.wrapping_sub(LOW) & !del & HIGH;
     below | del != 0
+}
+
+/// Whether some byte of the word equals the byte broadcast in `pattern`.
+#[inline]
+fn word_has_byte(x: u64, pattern: u64) -> bool {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let y = x ^ pattern;
+    y.wrapping_sub(LOW) & !y & HIGH != 0
+}
+
+/// The position of the first control byte or `#`, eight bytes per step.
+fn find_control_or_hash(b: &[u8]) -> Option<usize> {
+    const HASH: u64 = 0x0101_0101_0101_0101 * (b'#' as u64);
+    let mut i = 0;
+    for c in b.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        if word_has_control(x) || word_has_byte(x, HASH) {
+            break;
+        }
+        i += 8;
+    }
+    b[i..]
+        .iter()
+        .position(|&c| c < 0x20 || c == 0x7f || c == b'#')
+        .map(|p| p + i)
+}
+
+/// The position of the first `x` or `y`, eight bytes per step.
+fn find_byte2(b: &[u8], x: u8, y: u8) -> Option<usize> {
+    let px = 0x0101_0101_0101_0101 * u64::from(x);
+    let py = 0x0101_0101_0101_0101 * u64::from(y);
+    let mut i = 0;
+    for c in b.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w);
+        if word_has_byte(v, px) || word_has_byte(v, py) {
+            break;
+        }
+        i += 8;
+    }
+    b[i..].iter().position(|&c| c == x || c == y).map(|p| p + i)
+}
+
+fn control_error(uri: &[u8], pos: usize) -> SigningError {
+    SigningError::InvalidUri(format!(
+        "control character 0x{:02x} at byte {pos}",
+        uri.get(pos).copied().unwrap_or_default()
+    ))
 }
 
 /// The position of the first control byte (< 0x20 or 0x7f), eight bytes per step.
@@ -308,6 +376,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn byte_finders_match_a_plain_search() {
+        for len in 0..20 {
+            let clean = vec![b'a'; len];
+            assert_eq!(find_control_or_hash(&clean), None);
+            assert_eq!(find_byte2(&clean, b'/', b'?'), None);
+            for pos in 0..len {
+                for (b, hit) in [
+                    (b'#', true),
+                    (0x01, true),
+                    (0x7f, true),
+                    (b'"', false),
+                    (b'$', false),
+                ] {
+                    let mut v = clean.clone();
+                    v[pos] = b;
+                    assert_eq!(
+                        find_control_or_hash(&v),
+                        hit.then_some(pos),
+                        "{len} {pos} {b:#x}"
+                    );
+                }
+                for (b, hit) in [
+                    (b'/', true),
+                    (b'?', true),
+                    (b'.', false),
+                    (b'>', false),
+                    (0xaf, false),
+                ] {
+                    let mut v = clean.clone();
+                    v[pos] = b;
+                    assert_eq!(
+                        find_byte2(&v, b'/', b'?'),
+                        hit.then_some(pos),
+                        "{len} {pos} {b:#x}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn splits_targets() {
+        fn parts(u: &str) -> (Option<&str>, Option<&str>, &str, &str) {
+            let r = SignableRequest::new("GET", u, &[]).unwrap();
+            (r.scheme(), r.authority, r.path(), r.query())
+        }
+        assert_eq!(parts("/a/b?x=1#f"), (None, None, "/a/b", "x=1"));
+        assert_eq!(
+            parts("https://u@h:443/p?q?r"),
+            (Some("https"), Some("u@h:443"), "/p", "q?r")
+        );
+        assert_eq!(parts("http://h?q"), (Some("http"), Some("h"), "", "q"));
+        assert_eq!(parts("http://h#x/y"), (Some("http"), Some("h"), "", ""));
+        assert_eq!(parts("a:b://c"), (None, None, "a:b://c", ""));
+        assert_eq!(parts("://h/p"), (None, None, "://h/p", ""));
+        assert_eq!(parts("h\u{e9}://x"), (None, None, "h\u{e9}://x", ""));
+        assert!(SignableRequest::new("GET", "https:///p", &[]).is_err());
+        assert!(SignableRequest::new("GET", "/p#\x01", &[]).is_err());
+        assert!(SignableRequest::new("GET", "/p\x7f#", &[]).is_err());
+        let r = SignableRequest::new("GET", "https://user@host:443/x", &[]).unwrap();
+        assert_eq!(r.authority_host().as_deref(), Some("host"));
     }
 
     #[test]

@@ -2,15 +2,16 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::sync::Arc;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
     hash_canonical_request, write_string_to_sign, CanonicalHeader, CanonicalRequest, ALGORITHM,
 };
-use crate::encode::uri_encode_into;
+use crate::encode::uri_encode_str_into;
 use crate::key::{sha256_hex, SigningKey, SigningKeyCache};
-use crate::request::{check_header_value, is_tchar};
+use crate::request::{check_header_value, is_tchar, TCHAR_TABLE};
 use crate::settings::{
     PayloadHash, SessionTokenPlacement, Settings, EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD,
     STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
@@ -113,13 +114,28 @@ pub struct DebugOutput {
     pub credential_scope: String,
 }
 
+/// The most output parameters one signature gives (presigning with SigV4a
+/// and an unsigned session token: 8).
+const MAX_PARAMS: usize = 8;
+
 /// The result of signing: what to add to the request, and the signature.
-#[derive(Clone, Debug)]
+///
+/// All values live in one string, built once while signing; the accessors
+/// borrow from it.
+#[derive(Clone)]
 pub struct SigningOutput {
     location: SignatureLocation,
-    params: Vec<(&'static str, String)>,
-    signature: String,
-    signed_headers: String,
+    /// The values back to back; presigning: the query string comes first.
+    text: String,
+    /// Each parameter's name and the range of its value in `text`.
+    entries: [(&'static str, usize, usize); MAX_PARAMS],
+    len: usize,
+    /// Presigning: where the query string ends in `text`.
+    query_end: usize,
+    signature: (usize, usize),
+    signed_headers: (usize, usize),
+    /// [`SigningOutput::params`], made on first use.
+    owned: OnceLock<Vec<(&'static str, String)>>,
     debug: Option<Box<DebugOutput>>,
 }
 
@@ -129,32 +145,46 @@ impl SigningOutput {
         self.location
     }
 
+    fn slice(&self, (start, end): (usize, usize)) -> &str {
+        self.text.get(start..end).unwrap_or_default()
+    }
+
     /// The headers to set (header signing) or the query parameters to
-    /// append, in order, with values already percent-encoded (presigning).
+    /// append, in order, with values already percent-encoded (presigning),
+    /// borrowed: nothing is allocated.
     ///
     /// Header signing gives, in this order: `X-Amz-Security-Token` (with
     /// temporary credentials), `X-Amz-Date`, `x-amz-content-sha256` (when
-    /// the settings add it) and `Authorization`.
+    /// the settings add it) and `Authorization`. Presigning gives the
+    /// `X-Amz-*` parameters in canonical order, then `X-Amz-Signature`.
+    pub fn param_pairs(&self) -> impl ExactSizeIterator<Item = (&'static str, &str)> + '_ {
+        self.entries[..self.len]
+            .iter()
+            .map(|&(name, start, end)| (name, self.slice((start, end))))
+    }
+
+    /// The same as [`SigningOutput::param_pairs`], as owned strings (made
+    /// on the first call, then kept).
     pub fn params(&self) -> &[(&'static str, String)] {
-        &self.params
+        self.owned
+            .get_or_init(|| self.param_pairs().map(|(n, v)| (n, v.to_owned())).collect())
     }
 
     /// The value of one output parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
+        self.param_pairs()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// The signature, 64 lowercase hex digits.
     pub fn signature(&self) -> &str {
-        &self.signature
+        self.slice(self.signature)
     }
 
     /// `host;x-amz-date;...`.
     pub fn signed_headers(&self) -> &str {
-        &self.signed_headers
+        self.slice(self.signed_headers)
     }
 
     /// The canonical request and string to sign, when asked for with
@@ -163,19 +193,15 @@ impl SigningOutput {
         self.debug.as_deref()
     }
 
+    /// The query string to append to a URL (presigning):
+    /// `X-Amz-Algorithm=...&...`, borrowed. Empty for header signing.
+    pub fn query(&self) -> &str {
+        self.text.get(..self.query_end).unwrap_or_default()
+    }
+
     /// The query string to append to a URL (presigning): `X-Amz-Algorithm=...&...`.
     pub fn query_string(&self) -> String {
-        let mut out =
-            String::with_capacity(self.params.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-        for (i, (k, v)) in self.params.iter().enumerate() {
-            if i > 0 {
-                out.push('&');
-            }
-            out.push_str(k);
-            out.push('=');
-            out.push_str(v);
-        }
-        out
+        self.query().to_owned()
     }
 
     /// Adds the output to an `http::Request`: sets the headers, or appends
@@ -184,9 +210,9 @@ impl SigningOutput {
     pub fn apply_to<B>(&self, req: &mut http::Request<B>) -> Result<(), SigningError> {
         match self.location {
             SignatureLocation::Headers => {
-                for (name, value) in &self.params {
+                for (name, value) in self.param_pairs() {
                     let name = http::HeaderName::from_bytes(name.as_bytes())
-                        .map_err(|_| SigningError::InvalidHeaderName((*name).to_owned()))?;
+                        .map_err(|_| SigningError::InvalidHeaderName(name.to_owned()))?;
                     let value = http::HeaderValue::from_str(value).map_err(|_| {
                         SigningError::InvalidHeaderValue {
                             name: name.as_str().to_owned(),
@@ -203,14 +229,14 @@ impl SigningOutput {
                     Some(pq) => (pq.path(), pq.query()),
                     None => ("/", None),
                 };
-                let mut pq = String::with_capacity(path.len() + 512);
+                let mut pq = String::with_capacity(path.len() + 2 + self.query_end);
                 pq.push_str(if path.is_empty() { "/" } else { path });
                 pq.push('?');
                 if let Some(q) = query.filter(|q| !q.is_empty()) {
                     pq.push_str(q);
                     pq.push('&');
                 }
-                pq.push_str(&self.query_string());
+                pq.push_str(self.query());
                 parts.path_and_query = Some(pq.parse().map_err(|_| {
                     SigningError::InvalidUri("the presigned URI does not parse".into())
                 })?);
@@ -220,6 +246,84 @@ impl SigningOutput {
             }
         }
         Ok(())
+    }
+}
+
+/// `Debug` shows the session token as `** redacted **`.
+impl fmt::Debug for SigningOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Params<'a>(&'a SigningOutput);
+        impl fmt::Debug for Params<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.param_pairs().map(|(n, v)| {
+                        if n.eq_ignore_ascii_case("X-Amz-Security-Token") {
+                            (n, "** redacted **")
+                        } else {
+                            (n, v)
+                        }
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("SigningOutput")
+            .field("location", &self.location)
+            .field("params", &Params(self))
+            .field("signature", &self.signature())
+            .field("signed_headers", &self.signed_headers())
+            .field("debug", &self.debug)
+            .finish()
+    }
+}
+
+/// Builds a [`SigningOutput`]'s text and parameter table.
+struct OutputBuilder {
+    text: String,
+    entries: [(&'static str, usize, usize); MAX_PARAMS],
+    len: usize,
+}
+
+impl OutputBuilder {
+    fn new(capacity: usize) -> Self {
+        Self {
+            text: String::with_capacity(capacity),
+            entries: [("", 0, 0); MAX_PARAMS],
+            len: 0,
+        }
+    }
+
+    /// Records the text written since `start` as the value of `name`.
+    fn entry(&mut self, name: &'static str, start: usize) -> (usize, usize) {
+        let range = (start, self.text.len());
+        if let Some(slot) = self.entries.get_mut(self.len) {
+            *slot = (name, range.0, range.1);
+            self.len += 1;
+        }
+        range
+    }
+
+    /// Appends a header value.
+    fn header(&mut self, name: &'static str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(value);
+        self.entry(name, start);
+    }
+
+    /// Appends `&name=` (no `&` first) and returns where the value starts.
+    fn query_key(&mut self, name: &str) -> usize {
+        if !self.text.is_empty() {
+            self.text.push('&');
+        }
+        self.text.push_str(name);
+        self.text.push('=');
+        self.text.len()
+    }
+
+    /// Appends `&name=value`, the value written as it is.
+    fn query_pair(&mut self, name: &'static str, value: &str) -> (usize, usize) {
+        let start = self.query_key(name);
+        self.text.push_str(value);
+        self.entry(name, start)
     }
 }
 
@@ -269,14 +373,6 @@ const V4: Scheme<'static> = Scheme {
     region_set: None,
     sign: None,
 };
-
-struct QueryParts {
-    region_set: Option<String>,
-    credential: String,
-    signed_headers: String,
-    expires: String,
-    token: Option<String>,
-}
 
 impl Signer {
     /// A signer with an empty key cache.
@@ -388,10 +484,10 @@ impl Signer {
             if error.is_some() {
                 return;
             }
-            if name.is_empty() || !name.bytes().all(is_tchar) {
+            let Some(lower) = header_name_case(name) else {
                 error = Some(SigningError::InvalidHeaderName(name.to_owned()));
                 return;
-            }
+            };
             if let Err(e) = check_header_value(name, value) {
                 error = Some(e);
                 return;
@@ -399,19 +495,17 @@ impl Signer {
             if settings.is_excluded(name) {
                 return;
             }
-            if !is_query
-                && (name.eq_ignore_ascii_case("x-amz-date")
-                    || (scheme.region_set.is_some()
-                        && name.eq_ignore_ascii_case("x-amz-region-set"))
-                    || (token.is_some() && name.eq_ignore_ascii_case("x-amz-security-token"))
-                    || (add_content_sha && name.eq_ignore_ascii_case("x-amz-content-sha256")))
-            {
+            if !is_query && replaced_by_ours(name, scheme, token.is_some(), add_content_sha) {
                 // Replaced by the value we add.
                 return;
             }
-            let h = CanonicalHeader::new(name, value);
-            has_host |= h.name == "host";
-            headers.push(h);
+            let name = if lower {
+                Cow::Borrowed(name)
+            } else {
+                Cow::Owned(name.to_ascii_lowercase())
+            };
+            has_host |= name == "host";
+            headers.push(CanonicalHeader { name, value });
         });
         if let Some(e) = error {
             return Err(e);
@@ -424,10 +518,11 @@ impl Signer {
                 value: authority_host.as_bytes(),
             });
         }
+        let date = time.as_str();
         if !is_query {
             headers.push(CanonicalHeader {
                 name: Cow::Borrowed("x-amz-date"),
-                value: time.as_str().as_bytes(),
+                value: date.as_bytes(),
             });
             if let Some(rs) = scheme.region_set {
                 headers.push(CanonicalHeader {
@@ -449,21 +544,27 @@ impl Signer {
             }
         }
         let headers = headers.as_mut_slice();
-        CanonicalRequest::sort_headers(headers);
+        sort_headers(headers);
+        let names_len: usize = headers.iter().map(|h| h.name.len() + 1).sum();
 
-        // The credential scope, then the pieces that depend on it.
+        // The credential scope.
+        let day = date.get(..8).unwrap_or(date);
         let region = params.region.as_str();
         let service = params.service.as_str();
-        let mut scope_buf = ScopeBuf::new();
-        scope_buf.push(time.date());
-        scope_buf.push("/");
-        if scheme.region_set.is_none() {
-            scope_buf.push(region);
-            scope_buf.push("/");
+        let scope_region = if scheme.region_set.is_none() {
+            Some(region)
+        } else {
+            None
+        };
+        let mut scope = ScopeBuf::new();
+        scope.push(day);
+        scope.push("/");
+        if let Some(r) = scope_region {
+            scope.push(r);
+            scope.push("/");
         }
-        scope_buf.push(service);
-        scope_buf.push("/aws4_request");
-        let scope = scope_buf.as_str();
+        scope.push(service);
+        scope.push("/aws4_request");
 
         // One buffer, sized for the whole canonical request up front.
         let mut canonical = take_scratch(canonical_capacity(
@@ -483,123 +584,156 @@ impl Signer {
             uri_encoding: settings.uri_encoding,
             normalize_path: settings.normalize_path,
         };
-        let query_parts = match mode {
-            Mode::Headers => None,
+        let sig_len = if scheme.sign.is_some() { 160 } else { 64 };
+
+        let mut out;
+        let sh_range;
+        let sig_start;
+        let auth_start;
+        match mode {
+            Mode::Headers => {
+                out = OutputBuilder::new(
+                    token.map_or(0, |t| t.len())
+                        + date.len()
+                        + scheme.region_set.map_or(0, str::len)
+                        + payload_hash.len()
+                        + algorithm.len()
+                        + akid.len()
+                        + scope.len
+                        + names_len
+                        + sig_len
+                        + 48,
+                );
+                if let Some(t) = token {
+                    out.header("X-Amz-Security-Token", t);
+                }
+                out.header("X-Amz-Date", date);
+                if let Some(rs) = scheme.region_set {
+                    out.header("X-Amz-Region-Set", rs);
+                }
+                if add_content_sha {
+                    out.header("x-amz-content-sha256", payload_hash);
+                }
+                let range = cr.write(&mut canonical);
+                auth_start = out.text.len();
+                let t = &mut out.text;
+                t.push_str(algorithm);
+                t.push_str(" Credential=");
+                t.push_str(akid);
+                t.push('/');
+                push_scope(t, "/", day, scope_region, service);
+                t.push_str(", SignedHeaders=");
+                let sh_start = t.len();
+                t.push_str(ascii_str(canonical.get(range).unwrap_or_default()));
+                sh_range = (sh_start, t.len());
+                t.push_str(", Signature=");
+                sig_start = t.len();
+            }
             Mode::Query { expires } => {
-                let mut sh = Vec::with_capacity(64);
-                cr.write_signed_headers(&mut sh);
-                let mut c = Vec::with_capacity(akid.len() + scope.len() + 8);
-                uri_encode_into(&mut c, akid.as_bytes(), false);
-                uri_encode_into(&mut c, b"/", false);
-                uri_encode_into(&mut c, scope.as_bytes(), false);
-                let mut s = Vec::with_capacity(sh.len() + 16);
-                uri_encode_into(&mut s, &sh, false);
-                Some(QueryParts {
-                    region_set: scheme.region_set.map(|rs| {
-                        let mut v = Vec::with_capacity(rs.len() + 8);
-                        uri_encode_into(&mut v, rs.as_bytes(), false);
-                        into_string(v)
-                    }),
-                    credential: into_string(c),
-                    signed_headers: into_string(s),
-                    expires: expires.to_string(),
-                    token: self.keys.encoded_token(
-                        creds,
-                        time.date(),
-                        params.region,
-                        params.service,
-                    ),
-                })
+                let encoded_token =
+                    self.keys
+                        .encoded_token(creds, day, params.region, params.service);
+                out = OutputBuilder::new(
+                    200 + algorithm.len()
+                        + 3 * (akid.len() + scope.len)
+                        + 3 * scheme.region_set.map_or(0, str::len)
+                        + encoded_token.as_deref().map_or(0, str::len)
+                        + 4 * names_len
+                        + sig_len,
+                );
+                // The X-Amz-* pairs in the order of the AWS test suite's
+                // presigned URLs.
+                out.query_pair("X-Amz-Algorithm", algorithm);
+                let start = out.query_key("X-Amz-Credential");
+                uri_encode_str_into(&mut out.text, akid);
+                out.text.push_str("%2F");
+                push_scope_encoded(&mut out.text, day, scope_region, service);
+                let credential = out.entry("X-Amz-Credential", start);
+                let date_range = out.query_pair("X-Amz-Date", date);
+                let start = out.query_key("X-Amz-SignedHeaders");
+                write_signed_headers_encoded(&mut out.text, headers);
+                let sh = out.entry("X-Amz-SignedHeaders", start);
+                let mut digits = [0u8; 20];
+                let expires = out.query_pair("X-Amz-Expires", format_u64(expires, &mut digits));
+                // Signed or appended after signing, it goes here.
+                let token_range = encoded_token
+                    .as_deref()
+                    .map(|t| out.query_pair("X-Amz-Security-Token", t));
+                let region_set = scheme.region_set.map(|rs| {
+                    let start = out.query_key("X-Amz-Region-Set");
+                    uri_encode_str_into(&mut out.text, rs);
+                    out.entry("X-Amz-Region-Set", start)
+                });
+
+                // The pairs that are signed, in canonical (sorted) order.
+                let text = out.text.as_str();
+                let value = |(a, b): (usize, usize)| text.get(a..b).unwrap_or_default();
+                let signed = [
+                    Some(("X-Amz-Algorithm", algorithm)),
+                    Some(("X-Amz-Credential", value(credential))),
+                    Some(("X-Amz-Date", value(date_range))),
+                    Some(("X-Amz-Expires", value(expires))),
+                    region_set.map(|r| ("X-Amz-Region-Set", value(r))),
+                    token_range
+                        .filter(|_| token_signed)
+                        .map(|r| ("X-Amz-Security-Token", value(r))),
+                    Some(("X-Amz-SignedHeaders", value(sh))),
+                ];
+                let mut extra = [("", ""); 7];
+                let mut n = 0;
+                for (slot, pair) in extra.iter_mut().zip(signed.into_iter().flatten()) {
+                    *slot = pair;
+                    n += 1;
+                }
+                cr.extra_query = &extra[..n];
+                cr.write(&mut canonical);
+                sh_range = (0, 0);
+                sig_start = out.query_key("X-Amz-Signature");
+                auth_start = sig_start;
             }
-        };
-        let extra: Vec<(&str, &str)>;
-        if let Some(q) = &query_parts {
-            let mut e = vec![
-                ("X-Amz-Algorithm", algorithm),
-                ("X-Amz-Credential", q.credential.as_str()),
-                ("X-Amz-Date", time.as_str()),
-                ("X-Amz-Expires", q.expires.as_str()),
-                ("X-Amz-SignedHeaders", q.signed_headers.as_str()),
-            ];
-            if let (Some(t), true) = (&q.token, token_signed) {
-                e.push(("X-Amz-Security-Token", t.as_str()));
-            }
-            if let Some(rs) = &q.region_set {
-                e.push(("X-Amz-Region-Set", rs.as_str()));
-            }
-            extra = e;
-            cr.extra_query = &extra;
         }
-        let sh_range = cr.write(&mut canonical);
-        let signed_headers = into_string(canonical[sh_range].to_vec());
 
         let canonical_hash = hash_canonical_request(&canonical);
         // The string to sign reuses the canonical request's buffer unless
         // the canonical request is kept for debugging.
         let mut sts = if params.debug {
-            Vec::with_capacity(algorithm.len() + 18 + scope.len() + 66)
+            Vec::with_capacity(algorithm.len() + 18 + scope.len + 66)
         } else {
             let mut b = std::mem::take(&mut canonical);
             b.clear();
             b
         };
         write_string_to_sign(&mut sts, algorithm, time, scope.as_bytes(), &canonical_hash);
-        let signature = if let Some(sign) = scheme.sign {
-            sign(&sts)
+        if let Some(sign) = scheme.sign {
+            out.text.push_str(&sign(&sts));
         } else {
             let sig = self
                 .keys
-                .sign_hex(creds, time.date(), params.region, params.service, &sts);
-            into_string(sig.to_vec())
-        };
-
-        let mut out_params: Vec<(&'static str, String)> = Vec::with_capacity(7);
-        match query_parts {
-            None => {
-                if let Some(t) = token {
-                    out_params.push(("X-Amz-Security-Token", t.to_owned()));
-                }
-                out_params.push(("X-Amz-Date", time.as_str().to_owned()));
-                if let Some(rs) = scheme.region_set {
-                    out_params.push(("X-Amz-Region-Set", rs.to_owned()));
-                }
-                if add_content_sha {
-                    out_params.push(("x-amz-content-sha256", payload_hash.to_owned()));
-                }
-                let mut auth = String::with_capacity(
-                    algorithm.len() + akid.len() + scope.len() + signed_headers.len() + 144,
-                );
-                auth.push_str(algorithm);
-                auth.push_str(" Credential=");
-                auth.push_str(akid);
-                auth.push('/');
-                auth.push_str(scope);
-                auth.push_str(", SignedHeaders=");
-                auth.push_str(&signed_headers);
-                auth.push_str(", Signature=");
-                auth.push_str(&signature);
-                out_params.push(("Authorization", auth));
-            }
-            Some(q) => {
-                out_params.push(("X-Amz-Algorithm", algorithm.to_owned()));
-                out_params.push(("X-Amz-Credential", q.credential));
-                out_params.push(("X-Amz-Date", time.as_str().to_owned()));
-                out_params.push(("X-Amz-SignedHeaders", q.signed_headers));
-                out_params.push(("X-Amz-Expires", q.expires));
-                if let Some(t) = q.token {
-                    out_params.push(("X-Amz-Security-Token", t));
-                }
-                if let Some(rs) = q.region_set {
-                    out_params.push(("X-Amz-Region-Set", rs));
-                }
-                out_params.push(("X-Amz-Signature", signature.clone()));
-            }
+                .sign_hex(creds, day, params.region, params.service, &sts);
+            out.text.push_str(ascii_str(&sig));
         }
+        let signature = (sig_start, out.text.len());
+
+        let signed_headers;
+        let query_end;
+        if is_query {
+            out.entry("X-Amz-Signature", sig_start);
+            query_end = out.text.len();
+            // The signed headers as they are (the query holds them encoded).
+            let start = out.text.len();
+            write_signed_headers_str(&mut out.text, headers);
+            signed_headers = (start, out.text.len());
+        } else {
+            out.entry("Authorization", auth_start);
+            query_end = 0;
+            signed_headers = sh_range;
+        }
+
         let debug = if params.debug {
             Some(Box::new(DebugOutput {
                 canonical_request: canonical,
                 string_to_sign: into_string(sts),
-                credential_scope: scope.to_owned(),
+                credential_scope: ascii_str(scope.as_bytes()).to_owned(),
             }))
         } else {
             return_scratch(sts);
@@ -611,9 +745,13 @@ impl Signer {
             } else {
                 SignatureLocation::Headers
             },
-            params: out_params,
+            text: out.text,
+            entries: out.entries,
+            len: out.len,
+            query_end,
             signature,
             signed_headers,
+            owned: OnceLock::new(),
             debug,
         })
     }
@@ -714,12 +852,179 @@ impl ScopeBuf {
         self.len += n;
     }
 
-    fn as_str(&self) -> &str {
-        // Only whole `&str`s are pushed, and truncation never happens for
-        // checked names; fall back to the valid prefix otherwise.
-        match std::str::from_utf8(&self.buf[..self.len]) {
-            Ok(s) => s,
-            Err(e) => std::str::from_utf8(&self.buf[..e.valid_up_to()]).unwrap_or_default(),
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// Appends `date/region/service/aws4_request` (no region for SigV4a), with
+/// `sep` between the parts.
+fn push_scope(out: &mut String, sep: &str, day: &str, region: Option<&str>, service: &str) {
+    out.push_str(day);
+    out.push_str(sep);
+    if let Some(r) = region {
+        out.push_str(r);
+        out.push_str(sep);
+    }
+    out.push_str(service);
+    out.push_str(sep);
+    out.push_str("aws4_request");
+}
+
+/// The scope URI-encoded, for `X-Amz-Credential`.
+fn push_scope_encoded(out: &mut String, day: &str, region: Option<&str>, service: &str) {
+    out.push_str(day);
+    out.push_str("%2F");
+    if let Some(r) = region {
+        // A region may be `*`, which is encoded.
+        uri_encode_str_into(out, r);
+        out.push_str("%2F");
+    }
+    uri_encode_str_into(out, service);
+    out.push_str("%2Faws4_request");
+}
+
+/// Appends the signed-headers list (`host;x-amz-date`): the unique names of
+/// sorted headers.
+fn write_signed_headers_str(out: &mut String, headers: &[CanonicalHeader<'_>]) {
+    let mut prev: Option<&str> = None;
+    for h in headers {
+        if prev == Some(&*h.name) {
+            continue;
+        }
+        if prev.is_some() {
+            out.push(';');
+        }
+        out.push_str(&h.name);
+        prev = Some(&h.name);
+    }
+}
+
+/// The signed-headers list URI-encoded, for `X-Amz-SignedHeaders`.
+fn write_signed_headers_encoded(out: &mut String, headers: &[CanonicalHeader<'_>]) {
+    let mut prev: Option<&str> = None;
+    for h in headers {
+        if prev == Some(&*h.name) {
+            continue;
+        }
+        if prev.is_some() {
+            out.push_str("%3B");
+        }
+        uri_encode_str_into(out, &h.name);
+        prev = Some(&h.name);
+    }
+}
+
+/// `n` in decimal, written into `buf`.
+fn format_u64(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        // n % 10 < 10: the cast cannot truncate.
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    ascii_str(&buf[i..])
+}
+
+/// Bytes known to be ASCII (hex digits, header names) as a `&str`.
+fn ascii_str(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or_default()
+}
+
+/// Whether a header name is a valid token (`None` if not), and if so
+/// whether it is already lower-case: one pass over its bytes.
+#[inline]
+fn header_name_case(name: &str) -> Option<bool> {
+    let mut all = NAME_TCHAR;
+    let mut any = 0;
+    for &b in name.as_bytes() {
+        let c = NAME_CLASS[usize::from(b)];
+        all &= c;
+        any |= c;
+    }
+    if name.is_empty() || all & NAME_TCHAR == 0 {
+        return None;
+    }
+    Some(any & NAME_UPPER == 0)
+}
+
+const NAME_TCHAR: u8 = 1;
+const NAME_UPPER: u8 = 2;
+
+/// Per byte: [`NAME_TCHAR`] for token bytes, [`NAME_UPPER`] for `A-Z`.
+const NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        // i < 256: the cast cannot truncate.
+        let b = i as u8;
+        if TCHAR_TABLE[i] {
+            t[i] |= NAME_TCHAR;
+        }
+        if b.is_ascii_uppercase() {
+            t[i] |= NAME_UPPER;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Whether a sent header is one the signer sets itself (and so leaves out).
+#[inline]
+fn replaced_by_ours(
+    name: &str,
+    scheme: &Scheme<'_>,
+    has_token: bool,
+    add_content_sha: bool,
+) -> bool {
+    match name.len() {
+        10 => name.eq_ignore_ascii_case("x-amz-date"),
+        16 => scheme.region_set.is_some() && name.eq_ignore_ascii_case("x-amz-region-set"),
+        20 => {
+            (has_token && name.eq_ignore_ascii_case("x-amz-security-token"))
+                || (add_content_sha && name.eq_ignore_ascii_case("x-amz-content-sha256"))
+        }
+        _ => false,
+    }
+}
+
+/// A stable insertion sort by name: header lists are short and often
+/// nearly sorted. Compares an 8-byte prefix first.
+fn sort_headers(headers: &mut [CanonicalHeader<'_>]) {
+    #[inline]
+    fn prefix(name: &str) -> u64 {
+        let b = name.as_bytes();
+        let mut w = [0u8; 8];
+        let n = b.len().min(8);
+        w[..n].copy_from_slice(&b[..n]);
+        u64::from_be_bytes(w)
+    }
+    let mut keys = [0u64; HeaderList::INLINE];
+    if headers.len() > keys.len() {
+        CanonicalRequest::sort_headers(headers);
+        return;
+    }
+    for (k, h) in keys.iter_mut().zip(headers.iter()) {
+        *k = prefix(&h.name);
+    }
+    for i in 1..headers.len() {
+        let mut j = i;
+        while j > 0 {
+            let less = match keys[j].cmp(&keys[j - 1]) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Greater => false,
+                std::cmp::Ordering::Equal => headers[j].name < headers[j - 1].name,
+            };
+            if !less {
+                break;
+            }
+            keys.swap(j, j - 1);
+            headers.swap(j, j - 1);
+            j -= 1;
         }
     }
 }
