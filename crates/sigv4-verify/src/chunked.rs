@@ -186,15 +186,22 @@ impl ChunkedDecoder {
     }
 
     fn take_line(&mut self) -> Result<Option<Vec<u8>>, VerifyError> {
+        let too_long = || {
+            VerifyError::IncompleteBody(
+                "a chunk header or trailer line is longer than 4096 bytes or lacks CRLF".into(),
+            )
+        };
         match self.buf.windows(2).position(|w| w == b"\r\n") {
-            Some(i) => {
+            Some(i) if i <= MAX_LINE => {
                 let line = self.buf[..i].to_vec();
                 self.buf.drain(..i + 2);
                 Ok(Some(line))
             }
-            None if self.buf.len() > MAX_LINE => Err(VerifyError::IncompleteBody(
-                "a chunk header or trailer line is longer than 4096 bytes or lacks CRLF".into(),
-            )),
+            // Too long whether its CRLF came in the same push or not yet:
+            // the answer must not depend on how the body was split
+            // (fuzzing found a long trailer line accepted only when whole).
+            Some(_) => Err(too_long()),
+            None if self.buf.len() > MAX_LINE + 1 => Err(too_long()),
             None => Ok(None),
         }
     }
@@ -459,6 +466,39 @@ mod tests {
         b.extend(std::iter::repeat_n(b'a', 1024));
         b.extend_from_slice(b"\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n");
         b
+    }
+
+    #[test]
+    fn line_limit_does_not_depend_on_the_split() {
+        // A trailer line of 4096 bytes is the longest accepted, and one of
+        // 4097 is rejected, whether it arrives whole or byte by byte.
+        for (len, ok) in [(4096usize, true), (4097, false)] {
+            let value = "A".repeat(len - "x-amz-checksum-crc32:".len());
+            let body = format!("0\r\nx-amz-checksum-crc32:{value}\r\n\r\n");
+            for step in [1usize, 4095, 4096, 4097, 4098, 100_000] {
+                let mut d = ChunkedDecoder::new(
+                    ChunkMode::UnsignedTrailer,
+                    Arc::new(SigningKey::derive(SECRET, "20130524", "us-east-1", "s3")),
+                    AmzDate::parse("20130524T000000Z").unwrap(),
+                    "20130524/us-east-1/s3/aws4_request".into(),
+                    SEED,
+                    1024,
+                    vec!["x-amz-checksum-crc32".into()],
+                    None,
+                );
+                let mut out = Vec::new();
+                let r = body
+                    .as_bytes()
+                    .chunks(step)
+                    .try_for_each(|c| d.push(c, &mut out))
+                    .and_then(|()| d.finish());
+                assert_eq!(
+                    r.is_ok(),
+                    ok,
+                    "line of {len} bytes in steps of {step}: {r:?}"
+                );
+            }
+        }
     }
 
     #[test]
