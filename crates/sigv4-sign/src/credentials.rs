@@ -28,7 +28,8 @@ pub struct Credentials(Arc<Inner>);
 struct Inner {
     access_key_id: String,
     secret_access_key: Zeroizing<String>,
-    session_token: Option<Zeroizing<String>>,
+    /// Shared, so that a signed request's `X-Amz-Security-Token` can borrow it.
+    session_token: Option<Arc<Zeroizing<String>>>,
     expiry: Option<SystemTime>,
     provider_name: Cow<'static, str>,
 }
@@ -43,7 +44,7 @@ impl Credentials {
         Self(Arc::new(Inner {
             access_key_id: access_key_id.into(),
             secret_access_key: Zeroizing::new(secret_access_key.into()),
-            session_token: session_token.map(Zeroizing::new),
+            session_token: session_token.map(|t| Arc::new(Zeroizing::new(t))),
             expiry: None,
             provider_name: Cow::Borrowed("Static"),
         }))
@@ -75,7 +76,12 @@ impl Credentials {
 
     /// The session token of temporary credentials, if any. Never log it.
     pub fn session_token(&self) -> Option<&str> {
-        self.0.session_token.as_deref().map(String::as_str)
+        self.0.session_token.as_deref().map(|t| t.as_str())
+    }
+
+    /// The session token, shared (zeroized when the last holder drops it).
+    pub(crate) fn shared_session_token(&self) -> Option<Arc<Zeroizing<String>>> {
+        self.0.session_token.clone()
     }
 
     /// When these credentials stop working, if they expire.
@@ -111,7 +117,7 @@ impl Credentials {
 impl PartialEq for Credentials {
     fn eq(&self, other: &Self) -> bool {
         self.same_key_as(other)
-            && self.0.session_token.as_deref() == other.0.session_token.as_deref()
+            && self.session_token() == other.session_token()
             && self.0.expiry == other.0.expiry
     }
 }

@@ -55,7 +55,11 @@ pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c
 /// Headers never signed by default: `authorization` itself, and headers that
 /// proxies, HTTP stacks and tracing add or rewrite on the way (the same set
 /// botocore leaves out).
-pub const DEFAULT_EXCLUDED_HEADERS: &[Cow<'static, str>] = &[
+pub const DEFAULT_EXCLUDED_HEADERS: &[Cow<'static, str>] = &DEFAULT_EXCLUDED;
+
+/// The list behind [`DEFAULT_EXCLUDED_HEADERS`], at one address so that
+/// [`Settings::is_excluded`] can tell it apart from a custom list.
+static DEFAULT_EXCLUDED: [Cow<'static, str>; 15] = [
     Cow::Borrowed("authorization"),
     Cow::Borrowed("user-agent"),
     Cow::Borrowed("expect"),
@@ -190,10 +194,75 @@ impl Settings {
 
     /// Whether the header `name` is left out of signing.
     pub fn is_excluded(&self, name: &str) -> bool {
+        if std::ptr::eq(self.excluded_headers.as_ptr(), DEFAULT_EXCLUDED.as_ptr())
+            && self.excluded_headers.len() == DEFAULT_EXCLUDED.len()
+        {
+            return is_default_excluded(name);
+        }
         name.eq_ignore_ascii_case("authorization")
             || self
                 .excluded_headers
                 .iter()
                 .any(|e| e.eq_ignore_ascii_case(name))
+    }
+}
+
+/// [`Settings::is_excluded`] for [`DEFAULT_EXCLUDED_HEADERS`]: by length
+/// first, so most names are ruled out by one comparison.
+fn is_default_excluded(name: &str) -> bool {
+    let is = |e: &str| name.eq_ignore_ascii_case(e);
+    match name.len() {
+        2 => is("te"),
+        6 => is("expect"),
+        7 => is("trailer") || is("upgrade") || is("baggage"),
+        10 => is("user-agent") || is("connection") || is("keep-alive") || is("tracestate"),
+        11 => is("traceparent"),
+        13 => is("authorization"),
+        15 => is("x-amzn-trace-id"),
+        17 => is("transfer-encoding"),
+        18 => is("proxy-authenticate"),
+        19 => is("proxy-authorization"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_exclusions_by_length_match_the_list() {
+        let generic = |name: &str| {
+            name.eq_ignore_ascii_case("authorization")
+                || DEFAULT_EXCLUDED_HEADERS
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(name))
+        };
+        let mut names: Vec<String> = DEFAULT_EXCLUDED_HEADERS
+            .iter()
+            .flat_map(|e| {
+                [
+                    e.to_string(),
+                    e.to_ascii_uppercase(),
+                    format!("{e}x"),
+                    e[1..].to_string(),
+                ]
+            })
+            .collect();
+        names.extend(["", "host", "x-amz-date", "range", "proxy-authorizatio"].map(String::from));
+        for n in &names {
+            assert_eq!(is_default_excluded(n), generic(n), "{n}");
+            assert_eq!(S3_SETTINGS.is_excluded(n), generic(n), "{n}");
+            assert_eq!(DEFAULT_SETTINGS.is_excluded(n), generic(n), "{n}");
+        }
+        assert!(std::ptr::eq(
+            Settings::default().excluded_headers.as_ptr(),
+            DEFAULT_EXCLUDED.as_ptr()
+        ));
+        // A custom list takes the general path.
+        let custom = Settings::default().with_excluded_header("x-hop");
+        assert!(custom.is_excluded("X-Hop"));
+        assert!(custom.is_excluded("user-agent"));
+        assert!(!custom.is_excluded("range"));
     }
 }

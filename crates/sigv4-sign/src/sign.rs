@@ -17,6 +17,7 @@ use crate::settings::{
     STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
 use crate::{AmzDate, Credentials, Region, Service, SignableRequest, SigningError};
+use zeroize::Zeroizing;
 
 /// The longest presigned URL lifetime SigV4 allows: 7 days.
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(604_800);
@@ -127,17 +128,51 @@ pub struct SigningOutput {
     location: SignatureLocation,
     /// The values back to back; presigning: the query string comes first.
     text: String,
-    /// Each parameter's name and the range of its value in `text`.
-    entries: [(&'static str, usize, usize); MAX_PARAMS],
-    len: usize,
+    /// Header signing: the session token, shared with the credentials
+    /// (the `X-Amz-Security-Token` value).
+    token: Option<Arc<Zeroizing<String>>>,
+    /// Each parameter: its name (an index into [`PARAM_NAMES`]) and the
+    /// range of its value in `text` ([`TOKEN`] for the session token).
+    entries: [Entry; MAX_PARAMS],
+    len: u8,
     /// Presigning: where the query string ends in `text`.
-    query_end: usize,
-    signature: (usize, usize),
-    signed_headers: (usize, usize),
+    query_end: u32,
+    signature: Entry,
+    signed_headers: Entry,
     /// [`SigningOutput::params`], made on first use.
     owned: OnceLock<Vec<(&'static str, String)>>,
     debug: Option<Box<DebugOutput>>,
 }
+
+/// A parameter: name index, start and end of the value in the text.
+type Entry = (u8, u32, u32);
+
+/// The range of an entry whose value is the session token.
+const TOKEN: u32 = u32::MAX;
+
+/// The output parameter names, indexed by [`Entry`].
+const PARAM_NAMES: [&str; 10] = [
+    "X-Amz-Security-Token",
+    "X-Amz-Date",
+    "X-Amz-Region-Set",
+    "x-amz-content-sha256",
+    "Authorization",
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Expires",
+    "X-Amz-Signature",
+];
+const P_TOKEN: u8 = 0;
+const P_DATE: u8 = 1;
+const P_REGION_SET: u8 = 2;
+const P_CONTENT_SHA: u8 = 3;
+const P_AUTHORIZATION: u8 = 4;
+const P_ALGORITHM: u8 = 5;
+const P_CREDENTIAL: u8 = 6;
+const P_SIGNED_HEADERS: u8 = 7;
+const P_EXPIRES: u8 = 8;
+const P_SIGNATURE: u8 = 9;
 
 impl SigningOutput {
     /// Headers or query parameters.
@@ -145,8 +180,13 @@ impl SigningOutput {
         self.location
     }
 
-    fn slice(&self, (start, end): (usize, usize)) -> &str {
-        self.text.get(start..end).unwrap_or_default()
+    fn value(&self, (_, start, end): Entry) -> &str {
+        if start == TOKEN {
+            return self.token.as_deref().map_or("", |t| t.as_str());
+        }
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
     }
 
     /// The headers to set (header signing) or the query parameters to
@@ -158,9 +198,15 @@ impl SigningOutput {
     /// the settings add it) and `Authorization`. Presigning gives the
     /// `X-Amz-*` parameters in canonical order, then `X-Amz-Signature`.
     pub fn param_pairs(&self) -> impl ExactSizeIterator<Item = (&'static str, &str)> + '_ {
-        self.entries[..self.len]
-            .iter()
-            .map(|&(name, start, end)| (name, self.slice((start, end))))
+        self.entries[..usize::from(self.len)].iter().map(|&e| {
+            (
+                PARAM_NAMES
+                    .get(usize::from(e.0))
+                    .copied()
+                    .unwrap_or_default(),
+                self.value(e),
+            )
+        })
     }
 
     /// The same as [`SigningOutput::param_pairs`], as owned strings (made
@@ -179,12 +225,12 @@ impl SigningOutput {
 
     /// The signature, 64 lowercase hex digits.
     pub fn signature(&self) -> &str {
-        self.slice(self.signature)
+        self.value(self.signature)
     }
 
     /// `host;x-amz-date;...`.
     pub fn signed_headers(&self) -> &str {
-        self.slice(self.signed_headers)
+        self.value(self.signed_headers)
     }
 
     /// The canonical request and string to sign, when asked for with
@@ -196,7 +242,7 @@ impl SigningOutput {
     /// The query string to append to a URL (presigning):
     /// `X-Amz-Algorithm=...&...`, borrowed. Empty for header signing.
     pub fn query(&self) -> &str {
-        self.text.get(..self.query_end).unwrap_or_default()
+        self.text.get(..self.query_end as usize).unwrap_or_default()
     }
 
     /// The query string to append to a URL (presigning): `X-Amz-Algorithm=...&...`.
@@ -229,7 +275,7 @@ impl SigningOutput {
                     Some(pq) => (pq.path(), pq.query()),
                     None => ("/", None),
                 };
-                let mut pq = String::with_capacity(path.len() + 2 + self.query_end);
+                let mut pq = String::with_capacity(path.len() + 2 + self.query().len());
                 pq.push_str(if path.is_empty() { "/" } else { path });
                 pq.push('?');
                 if let Some(q) = query.filter(|q| !q.is_empty()) {
@@ -279,51 +325,72 @@ impl fmt::Debug for SigningOutput {
 /// Builds a [`SigningOutput`]'s text and parameter table.
 struct OutputBuilder {
     text: String,
-    entries: [(&'static str, usize, usize); MAX_PARAMS],
-    len: usize,
+    entries: [Entry; MAX_PARAMS],
+    len: u8,
+}
+
+/// A text offset as stored in an [`Entry`] (texts never reach 4 GiB).
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX - 1)
 }
 
 impl OutputBuilder {
     fn new(capacity: usize) -> Self {
         Self {
             text: String::with_capacity(capacity),
-            entries: [("", 0, 0); MAX_PARAMS],
+            entries: [(0, 0, 0); MAX_PARAMS],
             len: 0,
         }
     }
 
-    /// Records the text written since `start` as the value of `name`.
-    fn entry(&mut self, name: &'static str, start: usize) -> (usize, usize) {
-        let range = (start, self.text.len());
-        if let Some(slot) = self.entries.get_mut(self.len) {
-            *slot = (name, range.0, range.1);
+    /// Records the text written since `start` as the value of parameter `name`.
+    fn entry(&mut self, name: u8, start: usize) -> Entry {
+        let e = (name, offset(start), offset(self.text.len()));
+        self.push(e);
+        e
+    }
+
+    fn push(&mut self, e: Entry) {
+        if let Some(slot) = self.entries.get_mut(usize::from(self.len)) {
+            *slot = e;
             self.len += 1;
         }
-        range
     }
 
     /// Appends a header value.
-    fn header(&mut self, name: &'static str, value: &str) {
+    fn header(&mut self, name: u8, value: &str) {
         let start = self.text.len();
         self.text.push_str(value);
         self.entry(name, start);
     }
 
     /// Appends `&name=` (no `&` first) and returns where the value starts.
-    fn query_key(&mut self, name: &str) -> usize {
+    fn query_key(&mut self, name: u8) -> usize {
         if !self.text.is_empty() {
             self.text.push('&');
         }
-        self.text.push_str(name);
+        self.text.push_str(
+            PARAM_NAMES
+                .get(usize::from(name))
+                .copied()
+                .unwrap_or_default(),
+        );
         self.text.push('=');
         self.text.len()
     }
 
     /// Appends `&name=value`, the value written as it is.
-    fn query_pair(&mut self, name: &'static str, value: &str) -> (usize, usize) {
+    fn query_pair(&mut self, name: u8, value: &str) -> Entry {
         let start = self.query_key(name);
         self.text.push_str(value);
         self.entry(name, start)
+    }
+
+    /// The text of an entry.
+    fn value(&self, (_, start, end): Entry) -> &str {
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -584,35 +651,45 @@ impl Signer {
             uri_encoding: settings.uri_encoding,
             normalize_path: settings.normalize_path,
         };
-        let sig_len = if scheme.sign.is_some() { 160 } else { 64 };
+        // SigV4a's DER signature is at most 72 bytes: 144 hex digits.
+        let sig_len = if scheme.sign.is_some() { 144 } else { 64 };
 
         let mut out;
-        let sh_range;
+        let mut shared_token = None;
+        let signed_headers;
         let sig_start;
         let auth_start;
         match mode {
             Mode::Headers => {
                 out = OutputBuilder::new(
-                    token.map_or(0, |t| t.len())
-                        + date.len()
+                    date.len()
                         + scheme.region_set.map_or(0, str::len)
-                        + payload_hash.len()
+                        + if add_content_sha {
+                            payload_hash.len()
+                        } else {
+                            0
+                        }
                         + algorithm.len()
+                        + 12
                         + akid.len()
+                        + 1
                         + scope.len
+                        + 16
                         + names_len
-                        + sig_len
-                        + 48,
+                        + 12
+                        + sig_len,
                 );
-                if let Some(t) = token {
-                    out.header("X-Amz-Security-Token", t);
+                // The token is not copied: the output shares the credentials'.
+                shared_token = creds.shared_session_token();
+                if shared_token.is_some() {
+                    out.push((P_TOKEN, TOKEN, TOKEN));
                 }
-                out.header("X-Amz-Date", date);
+                out.header(P_DATE, date);
                 if let Some(rs) = scheme.region_set {
-                    out.header("X-Amz-Region-Set", rs);
+                    out.header(P_REGION_SET, rs);
                 }
                 if add_content_sha {
-                    out.header("x-amz-content-sha256", payload_hash);
+                    out.header(P_CONTENT_SHA, payload_hash);
                 }
                 let range = cr.write(&mut canonical);
                 auth_start = out.text.len();
@@ -625,7 +702,7 @@ impl Signer {
                 t.push_str(", SignedHeaders=");
                 let sh_start = t.len();
                 t.push_str(ascii_str(canonical.get(range).unwrap_or_default()));
-                sh_range = (sh_start, t.len());
+                signed_headers = (0, offset(sh_start), offset(t.len()));
                 t.push_str(", Signature=");
                 sig_start = t.len();
             }
@@ -634,62 +711,60 @@ impl Signer {
                     self.keys
                         .encoded_token(creds, day, params.region, params.service);
                 out = OutputBuilder::new(
-                    200 + algorithm.len()
-                        + 3 * (akid.len() + scope.len)
+                    190 + algorithm.len()
+                        + 3 * akid.len()
+                        + scope.len
+                        + 8
                         + 3 * scheme.region_set.map_or(0, str::len)
                         + encoded_token.as_deref().map_or(0, str::len)
-                        + 4 * names_len
+                        + 2 * names_len
+                        + 2 * headers.len()
                         + sig_len,
                 );
                 // The X-Amz-* pairs in the order of the AWS test suite's
                 // presigned URLs.
-                out.query_pair("X-Amz-Algorithm", algorithm);
-                let start = out.query_key("X-Amz-Credential");
+                let algorithm_e = out.query_pair(P_ALGORITHM, algorithm);
+                let start = out.query_key(P_CREDENTIAL);
                 uri_encode_str_into(&mut out.text, akid);
                 out.text.push_str("%2F");
                 push_scope_encoded(&mut out.text, day, scope_region, service);
-                let credential = out.entry("X-Amz-Credential", start);
-                let date_range = out.query_pair("X-Amz-Date", date);
-                let start = out.query_key("X-Amz-SignedHeaders");
+                let credential = out.entry(P_CREDENTIAL, start);
+                let date_e = out.query_pair(P_DATE, date);
+                let start = out.query_key(P_SIGNED_HEADERS);
                 write_signed_headers_encoded(&mut out.text, headers);
-                let sh = out.entry("X-Amz-SignedHeaders", start);
+                let sh = out.entry(P_SIGNED_HEADERS, start);
                 let mut digits = [0u8; 20];
-                let expires = out.query_pair("X-Amz-Expires", format_u64(expires, &mut digits));
+                let expires = out.query_pair(P_EXPIRES, format_u64(expires, &mut digits));
                 // Signed or appended after signing, it goes here.
-                let token_range = encoded_token
-                    .as_deref()
-                    .map(|t| out.query_pair("X-Amz-Security-Token", t));
+                let token_e = encoded_token.as_deref().map(|t| out.query_pair(P_TOKEN, t));
                 let region_set = scheme.region_set.map(|rs| {
-                    let start = out.query_key("X-Amz-Region-Set");
+                    let start = out.query_key(P_REGION_SET);
                     uri_encode_str_into(&mut out.text, rs);
-                    out.entry("X-Amz-Region-Set", start)
+                    out.entry(P_REGION_SET, start)
                 });
 
                 // The pairs that are signed, in canonical (sorted) order.
-                let text = out.text.as_str();
-                let value = |(a, b): (usize, usize)| text.get(a..b).unwrap_or_default();
                 let signed = [
-                    Some(("X-Amz-Algorithm", algorithm)),
-                    Some(("X-Amz-Credential", value(credential))),
-                    Some(("X-Amz-Date", value(date_range))),
-                    Some(("X-Amz-Expires", value(expires))),
-                    region_set.map(|r| ("X-Amz-Region-Set", value(r))),
-                    token_range
-                        .filter(|_| token_signed)
-                        .map(|r| ("X-Amz-Security-Token", value(r))),
-                    Some(("X-Amz-SignedHeaders", value(sh))),
+                    Some(algorithm_e),
+                    Some(credential),
+                    Some(date_e),
+                    Some(expires),
+                    region_set,
+                    token_e.filter(|_| token_signed),
+                    Some(sh),
                 ];
                 let mut extra = [("", ""); 7];
                 let mut n = 0;
-                for (slot, pair) in extra.iter_mut().zip(signed.into_iter().flatten()) {
-                    *slot = pair;
+                for (slot, e) in extra.iter_mut().zip(signed.into_iter().flatten()) {
+                    let name = PARAM_NAMES.get(usize::from(e.0)).copied();
+                    *slot = (name.unwrap_or_default(), out.value(e));
                     n += 1;
                 }
                 cr.extra_query = &extra[..n];
                 cr.write(&mut canonical);
-                sh_range = (0, 0);
-                sig_start = out.query_key("X-Amz-Signature");
+                sig_start = out.query_key(P_SIGNATURE);
                 auth_start = sig_start;
+                signed_headers = (0, 0, 0);
             }
         }
 
@@ -712,22 +787,21 @@ impl Signer {
                 .sign_hex(creds, day, params.region, params.service, &sts);
             out.text.push_str(ascii_str(&sig));
         }
-        let signature = (sig_start, out.text.len());
+        let signature = (0, offset(sig_start), offset(out.text.len()));
 
-        let signed_headers;
-        let query_end;
-        if is_query {
-            out.entry("X-Amz-Signature", sig_start);
-            query_end = out.text.len();
+        let (signed_headers, query_end) = if is_query {
+            out.entry(P_SIGNATURE, sig_start);
+            let query_end = out.text.len();
             // The signed headers as they are (the query holds them encoded).
-            let start = out.text.len();
             write_signed_headers_str(&mut out.text, headers);
-            signed_headers = (start, out.text.len());
+            (
+                (0, offset(query_end), offset(out.text.len())),
+                offset(query_end),
+            )
         } else {
-            out.entry("Authorization", auth_start);
-            query_end = 0;
-            signed_headers = sh_range;
-        }
+            out.entry(P_AUTHORIZATION, auth_start);
+            (signed_headers, 0)
+        };
 
         let debug = if params.debug {
             Some(Box::new(DebugOutput {
@@ -746,6 +820,7 @@ impl Signer {
                 SignatureLocation::Headers
             },
             text: out.text,
+            token: shared_token,
             entries: out.entries,
             len: out.len,
             query_end,
@@ -995,13 +1070,20 @@ fn replaced_by_ours(
 /// A stable insertion sort by name: header lists are short and often
 /// nearly sorted. Compares an 8-byte prefix first.
 fn sort_headers(headers: &mut [CanonicalHeader<'_>]) {
+    /// The first 8 bytes as a big-endian number (zero-padded), so that
+    /// numbers order like the names.
     #[inline]
     fn prefix(name: &str) -> u64 {
         let b = name.as_bytes();
-        let mut w = [0u8; 8];
-        let n = b.len().min(8);
-        w[..n].copy_from_slice(&b[..n]);
-        u64::from_be_bytes(w)
+        if let Some(w) = b.first_chunk::<8>() {
+            return u64::from_be_bytes(*w);
+        }
+        let mut k = 0u64;
+        for &c in b {
+            k = (k << 8) | u64::from(c);
+        }
+        // b.len() < 8 here.
+        k << (8 * (8 - b.len()))
     }
     let mut keys = [0u64; HeaderList::INLINE];
     if headers.len() > keys.len() {
