@@ -5,10 +5,11 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 
 use crate::encode::{
-    canonical_query_component, canonicalize_encoded_into, normalize_path, uri_encode_into,
+    canonical_query_component, canonicalize_encoded_to, normalize_path, uri_encode_to,
 };
 use crate::key::hex64;
 use crate::settings::UriEncoding;
@@ -78,51 +79,62 @@ impl CanonicalRequest<'_> {
     /// Writes the canonical request to `out` and returns where, inside
     /// `out`, the signed-headers list (`host;x-amz-date`) stands.
     pub fn write(&self, out: &mut Vec<u8>) -> Range<usize> {
-        out.extend_from_slice(self.method.as_bytes());
-        out.push(b'\n');
+        self.write_to(out)
+    }
+
+    /// [`CanonicalRequest::write`] to any [`Sink`]: a buffer, or straight
+    /// into SHA-256 ([`Sha256Sink`]). Returns where the signed-headers list
+    /// stands in what was written.
+    pub(crate) fn write_to<S: Sink + ?Sized>(&self, out: &mut S) -> Range<usize> {
+        out.put(self.method.as_bytes());
+        out.put_byte(b'\n');
         self.write_path(out);
-        out.push(b'\n');
+        out.put_byte(b'\n');
         self.write_query(out);
-        out.push(b'\n');
+        out.put_byte(b'\n');
         let mut i = 0;
         while i < self.headers.len() {
             let name = &self.headers[i].name;
-            out.extend_from_slice(name.as_bytes());
-            out.push(b':');
-            write_header_value(out, self.headers[i].value);
+            out.put(name.as_bytes());
+            out.put_byte(b':');
+            write_header_value_to(out, self.headers[i].value);
             i += 1;
             while i < self.headers.len() && self.headers[i].name == *name {
-                out.push(b',');
-                write_header_value(out, self.headers[i].value);
+                out.put_byte(b',');
+                write_header_value_to(out, self.headers[i].value);
                 i += 1;
             }
-            out.push(b'\n');
+            out.put_byte(b'\n');
         }
-        out.push(b'\n');
-        let start = out.len();
-        self.write_signed_headers(out);
-        let end = out.len();
-        out.push(b'\n');
-        out.extend_from_slice(self.payload_hash.as_bytes());
+        out.put_byte(b'\n');
+        let start = out.written();
+        self.write_signed_headers_to(out);
+        let end = out.written();
+        out.put_byte(b'\n');
+        out.put(self.payload_hash.as_bytes());
         start..end
     }
 
     /// Writes `host;x-amz-date;...`: the unique header names, in order.
     pub fn write_signed_headers(&self, out: &mut Vec<u8>) {
+        self.write_signed_headers_to(out);
+    }
+
+    fn write_signed_headers_to<S: Sink + ?Sized>(&self, out: &mut S) {
         let mut prev: Option<&str> = None;
         for h in self.headers {
             if prev == Some(&*h.name) {
                 continue;
             }
             if prev.is_some() {
-                out.push(b';');
+                out.put_byte(b';');
             }
-            out.extend_from_slice(h.name.as_bytes());
+            out.put(h.name.as_bytes());
             prev = Some(&h.name);
         }
     }
 
-    fn write_path(&self, out: &mut Vec<u8>) {
+    fn write_path<S: Sink + ?Sized>(&self, out: &mut S) {
         let path = if self.normalize_path {
             normalize_path(self.path)
         } else if self.path.is_empty() {
@@ -134,27 +146,27 @@ impl CanonicalRequest<'_> {
         // the leading `/` (`PUT test$file.text` in the S3 documentation)
         // signs as `/test%24file.text`.
         if !path.starts_with('/') {
-            out.push(b'/');
+            out.put_byte(b'/');
         }
         match self.uri_encoding {
-            UriEncoding::Double => uri_encode_into(out, path.as_bytes(), true),
+            UriEncoding::Double => uri_encode_to(out, path.as_bytes(), true),
             // Copies runs that are already canonical as they are.
-            UriEncoding::Single => canonicalize_encoded_into(out, path.as_bytes(), true),
+            UriEncoding::Single => canonicalize_encoded_to(out, path.as_bytes(), true),
         }
     }
 
-    fn write_query(&self, out: &mut Vec<u8>) {
+    fn write_query<S: Sink + ?Sized>(&self, out: &mut S) {
         if self.query.is_empty() {
             // Presigning a URL without a query: the pairs to add usually
             // come sorted, so they are written as they are.
             if self.extra_query.windows(2).all(|w| w[0].0 < w[1].0) {
                 for (i, (k, v)) in self.extra_query.iter().enumerate() {
                     if i > 0 {
-                        out.push(b'&');
+                        out.put_byte(b'&');
                     }
-                    out.extend_from_slice(k.as_bytes());
-                    out.push(b'=');
-                    out.extend_from_slice(v.as_bytes());
+                    out.put(k.as_bytes());
+                    out.put_byte(b'=');
+                    out.put(v.as_bytes());
                 }
                 return;
             }
@@ -177,11 +189,11 @@ impl CanonicalRequest<'_> {
         pairs.sort_unstable();
         for (i, (k, v)) in pairs.iter().enumerate() {
             if i > 0 {
-                out.push(b'&');
+                out.put_byte(b'&');
             }
-            out.extend_from_slice(k);
-            out.push(b'=');
-            out.extend_from_slice(v);
+            out.put(k);
+            out.put_byte(b'=');
+            out.put(v);
         }
     }
 }
@@ -189,10 +201,14 @@ impl CanonicalRequest<'_> {
 /// Writes a header value trimmed, with every run of whitespace (space, tab,
 /// CR, LF) folded to one space.
 pub fn write_header_value(out: &mut Vec<u8>, value: &[u8]) {
+    write_header_value_to(out, value);
+}
+
+fn write_header_value_to<S: Sink + ?Sized>(out: &mut S, value: &[u8]) {
     // Fast path, taken by nearly every value (tokens, dates, hashes): no
     // byte at or below a space, so nothing to trim or fold.
     if !has_byte_at_or_below_space(value) {
-        out.extend_from_slice(value);
+        out.put(value);
         return;
     }
     let is_ws = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
@@ -204,7 +220,7 @@ pub fn write_header_value(out: &mut Vec<u8>, value: &[u8]) {
     let value = &value[start..end];
     // Trimmed, a value may hold no more whitespace.
     if !has_byte_at_or_below_space(value) {
-        out.extend_from_slice(value);
+        out.put(value);
         return;
     }
     for (i, word) in value
@@ -213,9 +229,9 @@ pub fn write_header_value(out: &mut Vec<u8>, value: &[u8]) {
         .enumerate()
     {
         if i > 0 {
-            out.push(b' ');
+            out.put_byte(b' ');
         }
-        out.extend_from_slice(word);
+        out.put(word);
     }
 }
 
@@ -236,13 +252,202 @@ pub fn write_string_to_sign(
     scope: &[u8],
     canonical_hash: &[u8; 64],
 ) {
-    out.extend_from_slice(algorithm.as_bytes());
-    out.push(b'\n');
-    out.extend_from_slice(time.as_str().as_bytes());
-    out.push(b'\n');
-    out.extend_from_slice(scope);
-    out.push(b'\n');
-    out.extend_from_slice(canonical_hash);
+    write_string_to_sign_to(out, algorithm, time, scope, canonical_hash);
+}
+
+/// [`write_string_to_sign`] to any [`Sink`].
+pub(crate) fn write_string_to_sign_to<S: Sink + ?Sized>(
+    out: &mut S,
+    algorithm: &str,
+    time: &AmzDate,
+    scope: &[u8],
+    canonical_hash: &[u8; 64],
+) {
+    out.put(algorithm.as_bytes());
+    out.put_byte(b'\n');
+    out.put(time.as_bytes());
+    out.put_byte(b'\n');
+    out.put(scope);
+    out.put_byte(b'\n');
+    out.put(canonical_hash);
+}
+
+/// Where a canonical request or string to sign is written.
+pub(crate) trait Sink {
+    /// Appends bytes.
+    fn put(&mut self, b: &[u8]);
+    /// Appends one byte.
+    fn put_byte(&mut self, b: u8);
+    /// How many bytes were written so far.
+    fn written(&self) -> usize;
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, b: &[u8]) {
+        self.extend_from_slice(b);
+    }
+
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.push(b);
+    }
+
+    #[inline]
+    fn written(&self) -> usize {
+        self.len()
+    }
+}
+
+/// SHA-256 computed as the bytes are written: each 64-byte block is hashed
+/// as soon as it is complete, and long pieces (a session token) are hashed
+/// where they are, never copied. The hashing of one block overlaps with the
+/// writing of the next.
+pub(crate) struct Sha256Sink {
+    state: [u32; 8],
+    buf: [u8; 64],
+    len: usize,
+    total: u64,
+}
+
+impl Sha256Sink {
+    pub(crate) fn new() -> Self {
+        Self {
+            // FIPS 180-4, 5.3.3.
+            state: [
+                0x6a09_e667,
+                0xbb67_ae85,
+                0x3c6e_f372,
+                0xa54f_f53a,
+                0x510e_527f,
+                0x9b05_688c,
+                0x1f83_d9ab,
+                0x5be0_cd19,
+            ],
+            buf: [0; 64],
+            len: 0,
+            total: 0,
+        }
+    }
+
+    #[inline]
+    fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
+        sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
+    }
+
+    /// The digest, as 64 lowercase hex digits.
+    pub(crate) fn finish_hex(mut self) -> [u8; 64] {
+        let bits = self.total.wrapping_mul(8);
+        self.put_byte(0x80);
+        if self.len > 56 {
+            self.buf[self.len..].fill(0);
+            Self::compress(&mut self.state, &self.buf);
+            self.len = 0;
+        }
+        self.buf[self.len..56].fill(0);
+        self.buf[56..].copy_from_slice(&bits.to_be_bytes());
+        Self::compress(&mut self.state, &self.buf);
+        let mut digest = [0u8; 32];
+        for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
+            out.copy_from_slice(&word.to_be_bytes());
+        }
+        hex64(&digest)
+    }
+}
+
+impl Sink for Sha256Sink {
+    #[inline]
+    fn put(&mut self, mut b: &[u8]) {
+        self.total += b.len() as u64;
+        let room = 64 - self.len;
+        if b.len() < room {
+            self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+            self.len += b.len();
+            return;
+        }
+        if self.len > 0 {
+            let (head, rest) = b.split_at(room);
+            self.buf[self.len..].copy_from_slice(head);
+            Self::compress(&mut self.state, &self.buf);
+            self.len = 0;
+            b = rest;
+        }
+        let mut blocks = b.chunks_exact(64);
+        for block in &mut blocks {
+            if let Ok(block) = <&[u8; 64]>::try_from(block) {
+                Self::compress(&mut self.state, block);
+            }
+        }
+        let rest = blocks.remainder();
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.len = rest.len();
+    }
+
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.total += 1;
+        self.buf[self.len] = b;
+        self.len += 1;
+        if self.len == 64 {
+            Self::compress(&mut self.state, &self.buf);
+            self.len = 0;
+        }
+    }
+
+    #[inline]
+    fn written(&self) -> usize {
+        // Only offsets within one signature are asked for.
+        usize::try_from(self.total).unwrap_or(usize::MAX)
+    }
+}
+
+/// A fixed buffer on the stack (a string to sign): what does not fit is
+/// dropped and reported by [`StackSink::overflowed`].
+pub(crate) struct StackSink<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    overflow: bool,
+}
+
+impl<const N: usize> StackSink<N> {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: [0; N],
+            len: 0,
+            overflow: false,
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflow
+    }
+}
+
+impl<const N: usize> Sink for StackSink<N> {
+    #[inline]
+    fn put(&mut self, b: &[u8]) {
+        match self.buf.get_mut(self.len..self.len + b.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(b);
+                self.len += b.len();
+            }
+            None => self.overflow = true,
+        }
+    }
+
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.put(&[b]);
+    }
+
+    #[inline]
+    fn written(&self) -> usize {
+        self.len
+    }
 }
 
 /// SHA-256 of a canonical request, as 64 lowercase hex digits.
@@ -274,6 +479,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn streamed_sha256_matches_sha2() {
+        // Every split of inputs around the block size, fed in pieces.
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+        for len in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 200, 300] {
+            let want = sha2::Sha256::digest(&data[..len]);
+            for piece in [1, 3, 63, 64, 65, 300] {
+                let mut sink = Sha256Sink::new();
+                for (i, c) in data[..len].chunks(piece).enumerate() {
+                    if i % 2 == 0 && c.len() == 1 {
+                        sink.put_byte(c[0]);
+                    } else {
+                        sink.put(c);
+                    }
+                }
+                assert_eq!(sink.written(), len);
+                assert_eq!(
+                    sink.finish_hex(),
+                    hex64(&want.into()),
+                    "len {len} piece {piece}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn stack_sink_reports_overflow() {
+        let mut s = StackSink::<4>::new();
+        s.put(b"abc");
+        s.put_byte(b'd');
+        assert_eq!(s.as_bytes(), b"abcd");
+        assert!(!s.overflowed());
+        s.put_byte(b'e');
+        assert!(s.overflowed());
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::canonical::Sink;
+
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Whether `b` is in the RFC 3986 unreserved set.
@@ -59,8 +61,8 @@ fn verbatim_run(input: &[u8], mask: u8) -> usize {
 }
 
 #[inline]
-fn push_escaped(out: &mut Vec<u8>, b: u8) {
-    out.extend_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+fn push_escaped<S: Sink + ?Sized>(out: &mut S, b: u8) {
+    out.put(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -75,13 +77,18 @@ fn hex_val(b: u8) -> Option<u8> {
 /// Appends `input` with every byte outside the unreserved set (and `/`
 /// when `keep_slash`) percent-encoded. A `%` in the input is encoded too.
 pub fn uri_encode_into(out: &mut Vec<u8>, input: &[u8], keep_slash: bool) {
-    let mask = verbatim_mask(keep_slash);
     out.reserve(input.len());
+    uri_encode_to(out, input, keep_slash);
+}
+
+/// [`uri_encode_into`] to any [`Sink`].
+pub(crate) fn uri_encode_to<S: Sink + ?Sized>(out: &mut S, input: &[u8], keep_slash: bool) {
+    let mask = verbatim_mask(keep_slash);
     let mut rest = input;
     // Copy runs of bytes that need no escape in one go.
     loop {
         let n = verbatim_run(rest, mask);
-        out.extend_from_slice(&rest[..n]);
+        out.put(&rest[..n]);
         match rest.get(n) {
             Some(&b) => push_escaped(out, b),
             None => break,
@@ -125,13 +132,22 @@ pub fn uri_encode(input: &str) -> String {
 /// `%7e` becomes `~`, `%2f` becomes `%2F`, a raw space `%20`, and a stray `%`
 /// (not followed by two hex digits) `%25`. With `keep_slash`, a raw `/` stays.
 pub fn canonicalize_encoded_into(out: &mut Vec<u8>, input: &[u8], keep_slash: bool) {
-    let mask = verbatim_mask(keep_slash);
     out.reserve(input.len());
+    canonicalize_encoded_to(out, input, keep_slash);
+}
+
+/// [`canonicalize_encoded_into`] to any [`Sink`].
+pub(crate) fn canonicalize_encoded_to<S: Sink + ?Sized>(
+    out: &mut S,
+    input: &[u8],
+    keep_slash: bool,
+) {
+    let mask = verbatim_mask(keep_slash);
     let mut i = 0;
     while i < input.len() {
         // Copy a run of bytes that stay as they are in one go.
         let run = verbatim_run(&input[i..], mask);
-        out.extend_from_slice(&input[i..i + run]);
+        out.put(&input[i..i + run]);
         i += run;
         let Some(&b) = input.get(i) else {
             break;
@@ -140,7 +156,7 @@ pub fn canonicalize_encoded_into(out: &mut Vec<u8>, input: &[u8], keep_slash: bo
             if let (Some(h), Some(l)) = (hex_val(input[i + 1]), hex_val(input[i + 2])) {
                 let d = (h << 4) | l;
                 if is_unreserved(d) {
-                    out.push(d);
+                    out.put_byte(d);
                 } else {
                     push_escaped(out, d);
                 }

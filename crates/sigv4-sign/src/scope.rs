@@ -195,6 +195,11 @@ impl AmzDate {
         std::str::from_utf8(&self.text).unwrap_or("00000000T000000Z")
     }
 
+    /// `YYYYMMDDTHHMMSSZ` as bytes (no UTF-8 check).
+    pub(crate) fn as_bytes(&self) -> &[u8; 16] {
+        &self.text
+    }
+
     /// `YYYYMMDD`, the date of the credential scope.
     pub fn date(&self) -> &str {
         &self.as_str()[..8]

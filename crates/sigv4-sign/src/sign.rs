@@ -1,13 +1,13 @@
 //! Header signing and presigning: [`Signer`], [`SigningParams`], [`SigningOutput`].
 
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
-    hash_canonical_request, write_string_to_sign, CanonicalHeader, CanonicalRequest, ALGORITHM,
+    hash_canonical_request, write_string_to_sign, write_string_to_sign_to, CanonicalHeader,
+    CanonicalRequest, Sha256Sink, StackSink, ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
 use crate::key::{sha256_hex, SigningKey, SigningKeyCache};
@@ -633,13 +633,11 @@ impl Signer {
         scope.push(service);
         scope.push("/aws4_request");
 
-        // One buffer, sized for the whole canonical request up front.
-        let mut canonical = take_scratch(canonical_capacity(
-            request,
-            headers,
-            &mode,
-            token.map_or(0, str::len),
-        ));
+        let cr_capacity = if params.debug {
+            canonical_capacity(request, headers, &mode, token.map_or(0, str::len))
+        } else {
+            0
+        };
         let mut cr = CanonicalRequest {
             method,
             path: request.path(),
@@ -655,6 +653,8 @@ impl Signer {
         let sig_len = if scheme.sign.is_some() { 144 } else { 64 };
 
         let mut out;
+        let canonical_hash;
+        let debug_cr;
         let mut shared_token = None;
         let signed_headers;
         let sig_start;
@@ -691,7 +691,7 @@ impl Signer {
                 if add_content_sha {
                     out.header(P_CONTENT_SHA, payload_hash);
                 }
-                let range = cr.write(&mut canonical);
+                (canonical_hash, debug_cr) = hash_canonical(&cr, params.debug, cr_capacity);
                 auth_start = out.text.len();
                 let t = &mut out.text;
                 t.push_str(algorithm);
@@ -701,7 +701,7 @@ impl Signer {
                 push_scope(t, "/", day, scope_region, service);
                 t.push_str(", SignedHeaders=");
                 let sh_start = t.len();
-                t.push_str(ascii_str(canonical.get(range).unwrap_or_default()));
+                write_signed_headers_str(t, headers);
                 signed_headers = (0, offset(sh_start), offset(t.len()));
                 t.push_str(", Signature=");
                 sig_start = t.len();
@@ -761,30 +761,37 @@ impl Signer {
                     n += 1;
                 }
                 cr.extra_query = &extra[..n];
-                cr.write(&mut canonical);
+                (canonical_hash, debug_cr) = hash_canonical(&cr, params.debug, cr_capacity);
                 sig_start = out.query_key(P_SIGNATURE);
                 auth_start = sig_start;
                 signed_headers = (0, 0, 0);
             }
         }
 
-        let canonical_hash = hash_canonical_request(&canonical);
-        // The string to sign reuses the canonical request's buffer unless
-        // the canonical request is kept for debugging.
-        let mut sts = if params.debug {
-            Vec::with_capacity(algorithm.len() + 18 + scope.len + 66)
+        // The string to sign, on the stack unless it is kept for debugging
+        // (or is too long, which checked region and service names never are).
+        let mut sts_stack = StackSink::<STS_STACK>::new();
+        write_string_to_sign_to(
+            &mut sts_stack,
+            algorithm,
+            time,
+            scope.as_bytes(),
+            &canonical_hash,
+        );
+        let sts_vec = if params.debug || sts_stack.overflowed() {
+            let mut v = Vec::with_capacity(algorithm.len() + 18 + scope.len + 66);
+            write_string_to_sign(&mut v, algorithm, time, scope.as_bytes(), &canonical_hash);
+            Some(v)
         } else {
-            let mut b = std::mem::take(&mut canonical);
-            b.clear();
-            b
+            None
         };
-        write_string_to_sign(&mut sts, algorithm, time, scope.as_bytes(), &canonical_hash);
+        let sts = sts_vec.as_deref().unwrap_or(sts_stack.as_bytes());
         if let Some(sign) = scheme.sign {
-            out.text.push_str(&sign(&sts));
+            out.text.push_str(&sign(sts));
         } else {
             let sig = self
                 .keys
-                .sign_hex(creds, day, params.region, params.service, &sts);
+                .sign_hex(creds, day, params.region, params.service, sts);
             out.text.push_str(ascii_str(&sig));
         }
         let signature = (0, offset(sig_start), offset(out.text.len()));
@@ -803,15 +810,13 @@ impl Signer {
             (signed_headers, 0)
         };
 
-        let debug = if params.debug {
-            Some(Box::new(DebugOutput {
-                canonical_request: canonical,
+        let debug = match (debug_cr, sts_vec) {
+            (Some(canonical_request), Some(sts)) if params.debug => Some(Box::new(DebugOutput {
+                canonical_request,
                 string_to_sign: into_string(sts),
                 credential_scope: ascii_str(scope.as_bytes()).to_owned(),
-            }))
-        } else {
-            return_scratch(sts);
-            None
+            })),
+            _ => None,
         };
         Ok(SigningOutput {
             location: if is_query {
@@ -832,28 +837,25 @@ impl Signer {
     }
 }
 
-thread_local! {
-    /// A buffer for the canonical request and string to sign, kept per
-    /// thread so that signing does not allocate one each time.
-    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-}
+/// Room on the stack for a string to sign: algorithm, date, a scope with
+/// region and service names of at most 128 bytes each, and the hash.
+const STS_STACK: usize = 512;
 
-/// The largest scratch buffer kept for the next signature.
-const SCRATCH_KEEP: usize = 64 * 1024;
-
-/// The thread's scratch buffer (empty, with room for `capacity` bytes); a
-/// nested call finds none and gets a new one.
-fn take_scratch(capacity: usize) -> Vec<u8> {
-    let mut v = SCRATCH.try_with(Cell::take).unwrap_or_default();
-    v.clear();
-    v.reserve(capacity);
-    v
-}
-
-fn return_scratch(v: Vec<u8>) {
-    if v.capacity() <= SCRATCH_KEEP {
-        // Fails only while the thread is being torn down: then drop it.
-        let _ = SCRATCH.try_with(|s| s.set(v));
+/// Hashes the canonical request: straight into SHA-256, or through a
+/// buffer that is kept when debugging.
+fn hash_canonical(
+    cr: &CanonicalRequest<'_>,
+    debug: bool,
+    capacity: usize,
+) -> ([u8; 64], Option<Vec<u8>>) {
+    if debug {
+        let mut v = Vec::with_capacity(capacity);
+        cr.write(&mut v);
+        (hash_canonical_request(&v), Some(v))
+    } else {
+        let mut sink = Sha256Sink::new();
+        cr.write_to(&mut sink);
+        (sink.finish_hex(), None)
     }
 }
 
