@@ -45,7 +45,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `tower` | no | [`tower::VerifyLayer`] and its service |
-//! | `sigv4a` | no | reserved for SigV4a (`AWS4-ECDSA-P256-SHA256`) verification |
+//! | `sigv4a` | no | SigV4a (`AWS4-ECDSA-P256-SHA256`) verification: header and presigned; the region set is checked against [`Policy::allowed_regions`] |
 
 mod chunked;
 mod clock;
@@ -56,6 +56,8 @@ pub mod post;
 mod store;
 #[cfg(feature = "tower")]
 pub mod tower;
+#[cfg(feature = "sigv4a")]
+mod v4a;
 mod verifier;
 
 pub use chunked::{encode_signed_chunks, ChunkMode, ChunkedDecoder};

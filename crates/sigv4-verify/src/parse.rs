@@ -7,10 +7,39 @@ use sigv4_sign::CredentialScope;
 
 use crate::VerifyError;
 
+/// The SigV4a algorithm name.
+pub(crate) const V4A_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
+
+/// The signature scheme an `Authorization` header or `X-Amz-Algorithm` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Algorithm {
+    /// `AWS4-HMAC-SHA256`.
+    V4,
+    /// `AWS4-ECDSA-P256-SHA256`.
+    V4a,
+}
+
+impl Algorithm {
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        match name {
+            sigv4_sign::canonical::ALGORITHM => Some(Self::V4),
+            V4A_ALGORITHM => Some(Self::V4a),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::V4 => sigv4_sign::canonical::ALGORITHM,
+            Self::V4a => V4A_ALGORITHM,
+        }
+    }
+}
+
 /// The parts of `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationHeader<'a> {
-    /// The algorithm, `AWS4-HMAC-SHA256` (or `AWS4-ECDSA-P256-SHA256`).
+    /// The algorithm: `AWS4-HMAC-SHA256`.
     pub algorithm: &'a str,
     /// The access key id.
     pub access_key_id: &'a str,
@@ -24,7 +53,7 @@ pub struct AuthorizationHeader<'a> {
     pub signature: &'a str,
 }
 
-fn malformed(part: &'static str, reason: impl Into<String>) -> VerifyError {
+pub(crate) fn malformed(part: &'static str, reason: impl Into<String>) -> VerifyError {
     VerifyError::AuthorizationHeaderMalformed {
         part,
         reason: reason.into(),
@@ -32,24 +61,74 @@ fn malformed(part: &'static str, reason: impl Into<String>) -> VerifyError {
     }
 }
 
+/// The byte index of the first `needle` in `s`: a plain loop, fewer
+/// instructions than `memchr` on the short pieces of an `Authorization` header.
+fn find_byte(s: &str, needle: u8) -> Option<usize> {
+    s.bytes().position(|b| b == needle)
+}
+
+/// `s` split at every `;` (which is ASCII, so every piece is a `str`).
+pub(crate) fn split_semicolons(s: &str) -> impl Iterator<Item = &str> + Clone {
+    SplitByte {
+        rest: Some(s),
+        byte: b';',
+    }
+}
+
+#[derive(Clone)]
+struct SplitByte<'a> {
+    rest: Option<&'a str>,
+    byte: u8,
+}
+
+impl<'a> Iterator for SplitByte<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        match find_byte(s, self.byte) {
+            Some(i) => {
+                self.rest = Some(&s[i + 1..]);
+                Some(&s[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(s)
+            }
+        }
+    }
+}
+
+/// Whether an access key id is usable: not empty, no whitespace, control
+/// bytes, `,` or `/`.
+fn valid_akid(akid: &str) -> bool {
+    !akid.is_empty()
+        && !akid
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'/' || b == b',')
+}
+
+/// Splits `cred` at its `n`-th `/` counted from the end.
+fn cut_from_end(cred: &str, n: usize) -> Option<usize> {
+    let mut seen = 0;
+    for (i, &b) in cred.as_bytes().iter().enumerate().rev() {
+        if b == b'/' {
+            seen += 1;
+            if seen == n {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
 /// Splits `AKID/date/region/service/aws4_request` into the key id, the
 /// scope text and the parsed scope.
 pub(crate) fn split_credential(cred: &str) -> Result<(&str, &str, CredentialScope), String> {
-    let mut slashes = cred.rmatch_indices('/').map(|(i, _)| i);
-    let (Some(_), Some(_), Some(_), Some(cut)) = (
-        slashes.next(),
-        slashes.next(),
-        slashes.next(),
-        slashes.next(),
-    ) else {
+    let Some(cut) = cut_from_end(cred, 4) else {
         return Err("expected AKID/YYYYMMDD/region/service/aws4_request".into());
     };
     let (akid, scope_str) = (&cred[..cut], &cred[cut + 1..]);
-    if akid.is_empty()
-        || akid
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'/' || b == b',')
-    {
+    if !valid_akid(akid) {
         return Err("the access key id is empty or holds whitespace, ',' or '/'".into());
     }
     if !scope_str.ends_with("/aws4_request") {
@@ -64,6 +143,80 @@ pub(crate) fn split_credential(cred: &str) -> Result<(&str, &str, CredentialScop
     Ok((akid, scope_str, scope))
 }
 
+/// The parts of a SigV4a credential, `AKID/date/service/aws4_request` (the
+/// scope of a SigV4a signature has no region).
+#[cfg(feature = "sigv4a")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct V4aCredential<'a> {
+    pub(crate) access_key_id: &'a str,
+    /// `date/service/aws4_request` as sent.
+    pub(crate) scope_str: &'a str,
+    /// `YYYYMMDD`.
+    pub(crate) date: &'a str,
+    pub(crate) service: sigv4_sign::Service,
+}
+
+/// Splits a SigV4a credential `AKID/date/service/aws4_request`.
+#[cfg(feature = "sigv4a")]
+pub(crate) fn split_credential_v4a(cred: &str) -> Result<V4aCredential<'_>, String> {
+    let Some(cut) = cut_from_end(cred, 3) else {
+        return Err(
+            "expected AKID/YYYYMMDD/service/aws4_request (a SigV4a scope has no region)".into(),
+        );
+    };
+    let (akid, scope_str) = (&cred[..cut], &cred[cut + 1..]);
+    if !valid_akid(akid) {
+        return Err("the access key id is empty or holds whitespace, ',' or '/'".into());
+    }
+    let mut parts = scope_str.split('/');
+    let (Some(date), Some(service), Some(term)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(
+            "expected AKID/YYYYMMDD/service/aws4_request (a SigV4a scope has no region)".into(),
+        );
+    };
+    if term != "aws4_request" {
+        return Err(format!(
+            "the scope must end in `aws4_request`, got {term:?}"
+        ));
+    }
+    if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("the scope date {date:?} is not YYYYMMDD"));
+    }
+    let service = sigv4_sign::Service::new(service.to_owned())
+        .map_err(|_| format!("the scope service {service:?} is not a service name"))?;
+    Ok(V4aCredential {
+        access_key_id: akid,
+        scope_str,
+        date,
+        service,
+    })
+}
+
+/// Bytes allowed in a header name of `SignedHeaders`: visible ASCII other
+/// than upper-case letters and the separators of RFC 9110.
+const fn header_name_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = true;
+        b += 1;
+    }
+    let mut u = b'A';
+    while u <= b'Z' {
+        t[u as usize] = false;
+        u += 1;
+    }
+    let seps = b"\"(),/:;<=>?@[\\]{}";
+    let mut i = 0;
+    while i < seps.len() {
+        t[seps[i] as usize] = false;
+        i += 1;
+    }
+    t
+}
+
+static HEADER_NAME_BYTE: [bool; 256] = header_name_table();
+
 /// Checks a `SignedHeaders` list: non-empty, lower-case header names,
 /// sorted, no repeats.
 pub(crate) fn check_signed_headers(list: &str) -> Result<(), String> {
@@ -71,14 +224,11 @@ pub(crate) fn check_signed_headers(list: &str) -> Result<(), String> {
         return Err("the list is empty; it must name at least `host`".into());
     }
     let mut prev: Option<&str> = None;
-    for name in list.split(';') {
+    for name in split_semicolons(list) {
         if name.is_empty() {
             return Err("it holds an empty header name".into());
         }
-        if !name.bytes().all(|b| {
-            (b.is_ascii_graphic() && !b.is_ascii_uppercase())
-                && !b"\"(),/:;<=>?@[\\]{}".contains(&b)
-        }) {
+        if !name.bytes().all(|b| HEADER_NAME_BYTE[usize::from(b)]) {
             return Err(format!("{name:?} is not a lower-case header name"));
         }
         if let Some(p) = prev {
@@ -93,76 +243,132 @@ pub(crate) fn check_signed_headers(list: &str) -> Result<(), String> {
     Ok(())
 }
 
+fn is_lower_hex(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'a'..=b'f')
+}
+
 pub(crate) fn check_signature_hex(sig: &str) -> Result<(), String> {
-    if sig.len() == 64 && sig.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if sig.len() == 64 && sig.bytes().all(is_lower_hex) {
         Ok(())
     } else {
         Err("expected 64 lower-case hex digits".into())
     }
 }
 
-impl<'a> AuthorizationHeader<'a> {
-    /// Parses the header value. Tolerates what real clients send (one
-    /// space after the algorithm; spaces or none after each comma) and
-    /// rejects everything else with `AuthorizationHeaderMalformed`
-    /// naming the part at fault.
-    pub fn parse(value: &'a str) -> Result<Self, VerifyError> {
-        let value = value.trim_matches(|c| c == ' ' || c == '\t');
-        let (algorithm, rest) = value.split_once(' ').ok_or_else(|| {
-            malformed(
+/// A SigV4a signature: the lower-case hex of a DER ECDSA P-256 signature
+/// (at most 72 bytes).
+#[cfg(feature = "sigv4a")]
+pub(crate) fn check_signature_der_hex(sig: &str) -> Result<(), String> {
+    if (16..=144).contains(&sig.len()) && sig.len() % 2 == 0 && sig.bytes().all(is_lower_hex) {
+        Ok(())
+    } else {
+        Err("expected the lower-case hex of a DER ECDSA signature (16 to 144 hex digits)".into())
+    }
+}
+
+/// The components of an `Authorization` header, as sent.
+pub(crate) struct RawAuthorization<'a> {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) credential: &'a str,
+    pub(crate) signed_headers: &'a str,
+    pub(crate) signature: &'a str,
+}
+
+/// Splits an `Authorization` header value into its algorithm and the
+/// `Credential`, `SignedHeaders` and `Signature` components. Tolerates what
+/// real clients send (one space after the algorithm; spaces or none after
+/// each comma) and rejects everything else, naming the part at fault.
+pub(crate) fn split_authorization(value: &str) -> Result<RawAuthorization<'_>, VerifyError> {
+    let value = value.trim_matches(|c| c == ' ' || c == '\t');
+    let Some(sp) = find_byte(value, b' ') else {
+        return Err(malformed(
+            "format",
+            "expected `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`",
+        ));
+    };
+    let (name, rest) = (&value[..sp], &value[sp + 1..]);
+    let Some(algorithm) = Algorithm::from_name(name) else {
+        return Err(malformed(
+            "algorithm",
+            format!("{name:?} is not supported; only AWS4-HMAC-SHA256 (Signature Version 4) and AWS4-ECDSA-P256-SHA256 (SigV4a) are accepted"),
+        ));
+    };
+    let (mut cred, mut sh, mut sig) = (None, None, None);
+    let mut first = true;
+    let mut pieces = SplitByte {
+        rest: Some(rest),
+        byte: b',',
+    };
+    for comp in &mut pieces {
+        let comp = if first {
+            comp
+        } else {
+            comp.trim_start_matches(' ')
+        };
+        first = false;
+        let Some(eq) = find_byte(comp, b'=') else {
+            return Err(malformed(
                 "format",
-                "expected `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`",
-            )
-        })?;
-        if algorithm != sigv4_sign::canonical::ALGORITHM && algorithm != "AWS4-ECDSA-P256-SHA256" {
+                format!("component {comp:?} is not `Name=value`"),
+            ));
+        };
+        let (k, v) = (&comp[..eq], &comp[eq + 1..]);
+        let slot = match k {
+            "Credential" => &mut cred,
+            "SignedHeaders" => &mut sh,
+            "Signature" => &mut sig,
+            other => {
+                return Err(malformed(
+                    "format",
+                    format!(
+                    "unknown component {other:?}; expected Credential, SignedHeaders and Signature"
+                ),
+                ))
+            }
+        };
+        if slot.replace(v).is_some() {
+            return Err(malformed("format", format!("{k} appears twice")));
+        }
+    }
+    Ok(RawAuthorization {
+        algorithm,
+        credential: cred.ok_or_else(|| malformed("Credential", "missing"))?,
+        signed_headers: sh.ok_or_else(|| malformed("SignedHeaders", "missing"))?,
+        signature: sig.ok_or_else(|| malformed("Signature", "missing"))?,
+    })
+}
+
+impl<'a> AuthorizationHeader<'a> {
+    /// Parses a SigV4 (`AWS4-HMAC-SHA256`) header value. Tolerates what
+    /// real clients send (one space after the algorithm; spaces or none
+    /// after each comma) and rejects everything else with
+    /// `AuthorizationHeaderMalformed` naming the part at fault. A SigV4a
+    /// header (`AWS4-ECDSA-P256-SHA256`, whose scope has no region) is
+    /// rejected here; the [`crate::Verifier`] verifies it when the `sigv4a`
+    /// feature is on.
+    pub fn parse(value: &'a str) -> Result<Self, VerifyError> {
+        let raw = split_authorization(value)?;
+        if raw.algorithm != Algorithm::V4 {
             return Err(malformed(
                 "algorithm",
-                format!("{algorithm:?} is not supported; only AWS4-HMAC-SHA256 (Signature Version 4) is accepted"),
+                "AWS4-ECDSA-P256-SHA256 (SigV4a) is not parsed by AuthorizationHeader, which reads SigV4 headers only",
             ));
         }
-        let (mut cred, mut sh, mut sig) = (None, None, None);
-        for (i, comp) in rest.split(',').enumerate() {
-            let comp = if i == 0 {
-                comp
-            } else {
-                comp.trim_start_matches(' ')
-            };
-            let (k, v) = comp.split_once('=').ok_or_else(|| {
-                malformed("format", format!("component {comp:?} is not `Name=value`"))
-            })?;
-            let slot = match k {
-                "Credential" => &mut cred,
-                "SignedHeaders" => &mut sh,
-                "Signature" => &mut sig,
-                other => {
-                    return Err(malformed(
-                        "format",
-                        format!("unknown component {other:?}; expected Credential, SignedHeaders and Signature"),
-                    ))
-                }
-            };
-            if slot.replace(v).is_some() {
-                return Err(malformed("format", format!("{k} appears twice")));
-            }
-        }
-        let cred = cred.ok_or_else(|| malformed("Credential", "missing"))?;
-        let signed_headers = sh.ok_or_else(|| malformed("SignedHeaders", "missing"))?;
-        let signature = sig.ok_or_else(|| malformed("Signature", "missing"))?;
+        Self::from_raw(&raw)
+    }
+
+    pub(crate) fn from_raw(raw: &RawAuthorization<'a>) -> Result<Self, VerifyError> {
         let (access_key_id, scope_str, scope) =
-            split_credential(cred).map_err(|r| malformed("Credential", r))?;
-        check_signed_headers(signed_headers).map_err(|r| malformed("SignedHeaders", r))?;
-        if algorithm == sigv4_sign::canonical::ALGORITHM {
-            check_signature_hex(signature).map_err(|r| malformed("Signature", r))?;
-        } else if signature.is_empty() || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(malformed("Signature", "expected hex digits"));
-        }
+            split_credential(raw.credential).map_err(|r| malformed("Credential", r))?;
+        check_signed_headers(raw.signed_headers).map_err(|r| malformed("SignedHeaders", r))?;
+        check_signature_hex(raw.signature).map_err(|r| malformed("Signature", r))?;
         Ok(Self {
-            algorithm,
+            algorithm: raw.algorithm.name(),
             access_key_id,
             scope_str,
             scope,
-            signed_headers,
-            signature,
+            signed_headers: raw.signed_headers,
+            signature: raw.signature,
         })
     }
 }

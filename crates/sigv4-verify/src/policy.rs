@@ -23,7 +23,14 @@ pub struct Policy {
     pub max_skew: Duration,
     /// Longest presigned URL lifetime accepted (7 days).
     pub max_presign_expiry: Duration,
-    /// Regions accepted in the credential scope (`None`: any).
+    /// Regions this server serves (`None`: any). A SigV4 request is
+    /// accepted when the region of its credential scope is one of them
+    /// (exactly). A SigV4a request (feature `sigv4a`), whose scope has no
+    /// region, is accepted when its `X-Amz-Region-Set` names at least one of
+    /// them: a set entry names a region when it equals it or, where it holds
+    /// `*`, when the `*`s can stand for runs of characters that make it
+    /// equal (`*` names every region, `us-*` names `us-east-1`). Entries
+    /// here are plain names: a `*` in this list is only a region called `*`.
     pub allowed_regions: Option<Vec<String>>,
     /// Services accepted in the credential scope (`None`: any).
     pub allowed_services: Option<Vec<String>>,
@@ -196,6 +203,15 @@ impl Policy {
         self.allowed_regions
             .as_ref()
             .is_none_or(|a| a.iter().any(|x| x == r))
+    }
+
+    /// SigV4a: whether the region set names an allowed region (see
+    /// [`Policy::allowed_regions`]).
+    #[cfg(feature = "sigv4a")]
+    pub(crate) fn region_set_allowed(&self, set: &str) -> bool {
+        self.allowed_regions
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|r| crate::v4a::set_covers(set, r)))
     }
 
     pub(crate) fn service_allowed(&self, s: &str) -> bool {

@@ -455,6 +455,7 @@ impl Verifier {
                 scope,
                 location: AuthLocation::PostForm,
                 time,
+                region_set: None,
             },
             key: key_value,
             fields,

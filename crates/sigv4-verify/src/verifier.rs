@@ -1,22 +1,26 @@
 //! [`Verifier`]: parse, check, recompute, compare.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex};
+use std::cell::Cell;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use sigv4_sign::canonical::{
-    hash_canonical_request, write_string_to_sign, CanonicalHeader, CanonicalRequest, ALGORITHM,
+    hash_canonical_request, write_string_to_sign, CanonicalHeader, CanonicalRequest,
 };
+#[cfg(feature = "sigv4a")]
+use sigv4_sign::Region;
 use sigv4_sign::{
     sha256_hex, AmzDate, CredentialScope, Credentials, SessionTokenPlacement, SignableRequest,
-    SigningKey, SigningKeyCache, STREAMING_SIGNED_PAYLOAD, STREAMING_SIGNED_PAYLOAD_TRAILER,
-    STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
+    SigningKey, SigningKeyCache, EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD,
+    STREAMING_SIGNED_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER, UNSIGNED_PAYLOAD,
 };
 use subtle::ConstantTimeEq;
 
 use crate::chunked::{ChunkMode, ChunkedDecoder};
 use crate::parse::{
-    check_signature_hex, check_signed_headers, split_credential, AuthorizationHeader, QueryAuth,
+    check_signature_hex, check_signed_headers, malformed, split_authorization, split_credential,
+    split_semicolons, Algorithm, QueryAuth,
 };
 use crate::{Clock, Policy, SecretStore, SignatureDebug, SystemClock, VerifyError};
 
@@ -52,12 +56,33 @@ pub enum PayloadMode {
 pub struct Identity {
     /// The access key id that signed.
     pub access_key_id: String,
-    /// `date/region/service/aws4_request` of the signature.
+    /// `date/region/service/aws4_request` of the signature. A SigV4a
+    /// signature's scope has no region: its region here is `*`, and
+    /// [`Identity::region_set`] holds the regions it was signed for.
     pub scope: CredentialScope,
     /// Header, query or POST form.
     pub location: AuthLocation,
     /// The signing time.
     pub time: AmzDate,
+    /// SigV4a: the signed `X-Amz-Region-Set` (such as `us-east-1,eu-*`).
+    /// `None` for SigV4.
+    pub region_set: Option<String>,
+}
+
+impl Identity {
+    /// The credential scope as it was signed: `date/region/service/aws4_request`,
+    /// or `date/service/aws4_request` for SigV4a.
+    pub fn scope_string(&self) -> String {
+        if self.region_set.is_some() {
+            format!(
+                "{}/{}/aws4_request",
+                self.scope.date(),
+                self.scope.service()
+            )
+        } else {
+            self.scope.to_string()
+        }
+    }
 }
 
 /// A request whose signature verified.
@@ -71,8 +96,10 @@ pub struct Verified {
     pub decoded_body: Option<Vec<u8>>,
     /// Trailing headers of an aws-chunked body, when the body was given.
     pub trailers: Vec<(String, String)>,
+    /// aws-chunked only: the request's signature, which seeds the chunk chain.
     seed_signature: String,
-    key: Arc<SigningKey>,
+    /// The SigV4 signing key (`None` for SigV4a).
+    key: Option<Arc<SigningKey>>,
     announced_trailers: Vec<String>,
     decoded_length: Option<u64>,
     max_chunk: usize,
@@ -84,9 +111,10 @@ impl Verified {
         let PayloadMode::Chunked(mode) = self.payload else {
             return None;
         };
+        let key = self.key.as_ref()?;
         Some(ChunkedDecoder::new(
             mode,
-            Arc::clone(&self.key),
+            Arc::clone(key),
             self.identity.time,
             self.identity.scope.to_string(),
             &self.seed_signature,
@@ -99,7 +127,13 @@ impl Verified {
     /// Checks a body that was not given to the verifier against the signed hash.
     pub fn check_body(&self, body: &[u8]) -> Result<(), VerifyError> {
         if let PayloadMode::Sha256(h) = &self.payload {
-            let computed = sha256_hex(body);
+            let computed = if body.is_empty() {
+                let mut e = [0u8; 64];
+                e.copy_from_slice(EMPTY_SHA256.as_bytes());
+                e
+            } else {
+                sha256_hex(body)
+            };
             if computed.as_slice() != h.as_bytes() {
                 return Err(VerifyError::XAmzContentSha256Mismatch {
                     client: h.clone(),
@@ -111,72 +145,156 @@ impl Verified {
     }
 }
 
-/// Verifies SigV4-signed requests.
+/// Verifies SigV4-signed (and, with the `sigv4a` feature, SigV4a-signed)
+/// requests.
 ///
 /// Holds a [`SecretStore`], a [`Clock`] and a [`Policy`]; derives each
-/// signing key once per (access key, day, region, service).
+/// signing key once per (access key, day, region, service), and each SigV4a
+/// public key once per access key.
 pub struct Verifier {
     store: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
     policy: Policy,
     keys: SigningKeyCache,
-    derive: Mutex<()>,
+    #[cfg(feature = "sigv4a")]
+    v4a_keys: crate::v4a::PublicKeyCache,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier")
-            .field("policy", &self.policy)
-            .field("keys", &self.keys)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Verifier");
+        d.field("policy", &self.policy).field("keys", &self.keys);
+        #[cfg(feature = "sigv4a")]
+        d.field("v4a_keys", &self.v4a_keys);
+        d.finish_non_exhaustive()
     }
 }
 
 /// The request, parsed and checked up to the point where the secret is needed.
 struct Parsed<'r> {
     location: AuthLocation,
+    algorithm: Algorithm,
     access_key_id: Cow<'r, str>,
     scope: CredentialScope,
     scope_str: Cow<'r, str>,
     time: AmzDate,
     signature: Cow<'r, str>,
-    canonical: Vec<u8>,
+    /// SHA-256 (hex) of the canonical request.
+    canonical_hash: [u8; 64],
+    /// The canonical request itself, kept only for [`SignatureDebug`].
+    canonical: Option<Vec<u8>>,
     payload: PayloadMode,
-    payload_line: Cow<'r, str>,
     token: Option<Cow<'r, str>>,
+    region_set: Option<Cow<'r, str>>,
     announced_trailers: Vec<String>,
     decoded_length: Option<u64>,
 }
 
-fn header_all<'h, 'r: 'h>(
-    headers: &'h [(&'r str, &'r [u8])],
-    name: &'h str,
-) -> impl Iterator<Item = &'r [u8]> + 'h {
-    headers
-        .iter()
-        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| *v)
+/// The first value of a header and how many times it appeared.
+#[derive(Clone, Copy, Default)]
+struct Slot<'r> {
+    first: Option<&'r [u8]>,
+    count: u32,
 }
 
-fn header_one<'r>(
-    headers: &[(&str, &'r [u8])],
-    name: &'static str,
-) -> Result<Option<&'r str>, VerifyError> {
-    let mut found = None;
-    for (n, v) in headers {
-        if n.eq_ignore_ascii_case(name) {
-            if found.is_some() {
-                return Err(VerifyError::InvalidRequest(format!(
-                    "the header `{name}` appears more than once; send it once"
-                )));
-            }
-            let s = std::str::from_utf8(v).map_err(|_| {
-                VerifyError::InvalidArgument(format!("the header `{name}` is not valid UTF-8"))
-            })?;
-            found = Some(s.trim_matches(|c| c == ' ' || c == '\t'));
+impl<'r> Slot<'r> {
+    fn note(&mut self, v: &'r [u8]) {
+        if self.first.is_none() {
+            self.first = Some(v);
         }
+        self.count += 1;
     }
-    Ok(found)
+
+    /// The value, trimmed: an error when the header is repeated or not UTF-8.
+    fn one(&self, name: &'static str) -> Result<Option<&'r str>, VerifyError> {
+        if self.count > 1 {
+            return Err(VerifyError::InvalidRequest(format!(
+                "the header `{name}` appears more than once; send it once"
+            )));
+        }
+        let Some(v) = self.first else {
+            return Ok(None);
+        };
+        let s = std::str::from_utf8(v).map_err(|_| {
+            VerifyError::InvalidArgument(format!("the header `{name}` is not valid UTF-8"))
+        })?;
+        Ok(Some(s.trim_matches(|c| c == ' ' || c == '\t')))
+    }
+}
+
+/// The headers the verifier reads, found in one pass.
+#[derive(Default)]
+struct Known<'r> {
+    authorization: Slot<'r>,
+    amz_date: Slot<'r>,
+    date: Slot<'r>,
+    host: Slot<'r>,
+    token: Slot<'r>,
+    content_sha: Slot<'r>,
+    trailer: Slot<'r>,
+    decoded_length: Slot<'r>,
+    region_set: Slot<'r>,
+}
+
+impl<'r> Known<'r> {
+    fn note(&mut self, name: &str, value: &'r [u8]) {
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        let slot = match name.len() {
+            4 if is("host") => &mut self.host,
+            4 if is("date") => &mut self.date,
+            10 if is("x-amz-date") => &mut self.amz_date,
+            13 if is("authorization") => &mut self.authorization,
+            13 if is("x-amz-trailer") => &mut self.trailer,
+            16 if is("x-amz-region-set") => &mut self.region_set,
+            20 if is("x-amz-security-token") => &mut self.token,
+            20 if is("x-amz-content-sha256") => &mut self.content_sha,
+            28 if is("x-amz-decoded-content-length") => &mut self.decoded_length,
+            _ => return,
+        };
+        slot.note(value);
+    }
+}
+
+/// The credential scope as parsed, before the request time is known.
+enum Scope {
+    /// `date/region/service/aws4_request`.
+    V4(CredentialScope),
+    /// `date/service/aws4_request`: SigV4a scopes have no region.
+    #[cfg(feature = "sigv4a")]
+    V4a {
+        date: [u8; 8],
+        service: sigv4_sign::Service,
+    },
+}
+
+/// Checks the form of a signature: 64 lower-case hex digits (SigV4), the
+/// lower-case hex of a DER signature (SigV4a).
+fn check_signature(algorithm: Algorithm, sig: &str) -> Result<(), String> {
+    match algorithm {
+        Algorithm::V4 => check_signature_hex(sig),
+        #[cfg(feature = "sigv4a")]
+        Algorithm::V4a => crate::parse::check_signature_der_hex(sig),
+        #[cfg(not(feature = "sigv4a"))]
+        Algorithm::V4a => Err("SigV4a is not enabled on this server".into()),
+    }
+}
+
+/// Constant-time comparison of a computed 64-digit signature with the one
+/// sent, eight bytes at a time.
+fn hex64_eq(computed: &[u8; 64], sent: &[u8]) -> bool {
+    if sent.len() != 64 {
+        return false;
+    }
+    let words = |b: &[u8]| {
+        let mut w = [0u64; 8];
+        for (w, c) in w.iter_mut().zip(b.chunks_exact(8)) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            *w = u64::from_ne_bytes(a);
+        }
+        w
+    };
+    bool::from(words(computed).ct_eq(&words(sent)))
 }
 
 fn fmt_time(t: SystemTime) -> String {
@@ -217,16 +335,42 @@ fn redact_token(canonical: &str) -> String {
     out
 }
 
+thread_local! {
+    /// A buffer for canonical requests and strings to sign, kept per thread
+    /// so that a verification does not allocate one each time.
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest scratch buffer kept for the next verification.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
+/// The thread's scratch buffer, empty (a nested call gets a new one).
+fn take_scratch() -> Vec<u8> {
+    let mut v = SCRATCH.try_with(Cell::take).unwrap_or_default();
+    v.clear();
+    v
+}
+
+fn return_scratch(v: Vec<u8>) {
+    if v.capacity() <= SCRATCH_KEEP {
+        let _ = SCRATCH.try_with(|c| c.set(v));
+    }
+}
+
+/// Whether a header must be signed in strict mode: `x-amz-*`,
+/// `content-type`, `content-md5`.
+fn strict_needs_signing(name: &str) -> bool {
+    name.as_bytes()
+        .get(..6)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"))
+        || name.eq_ignore_ascii_case("content-type")
+        || name.eq_ignore_ascii_case("content-md5")
+}
+
 impl Verifier {
     /// A verifier with the default [`Policy`] and the system clock.
     pub fn new(store: impl SecretStore + 'static) -> Self {
-        Self {
-            store: Arc::new(store),
-            clock: Arc::new(SystemClock),
-            policy: Policy::default(),
-            keys: SigningKeyCache::with_capacity(1024),
-            derive: Mutex::new(()),
-        }
+        Self::with_store(Arc::new(store))
     }
 
     /// A verifier sharing a store.
@@ -236,7 +380,8 @@ impl Verifier {
             clock: Arc::new(SystemClock),
             policy: Policy::default(),
             keys: SigningKeyCache::with_capacity(1024),
-            derive: Mutex::new(()),
+            #[cfg(feature = "sigv4a")]
+            v4a_keys: crate::v4a::PublicKeyCache::with_capacity(1024),
         }
     }
 
@@ -264,9 +409,14 @@ impl Verifier {
         self.clock.now()
     }
 
-    /// How many signing keys are cached.
+    /// How many signing keys are cached (SigV4 keys per scope, plus SigV4a
+    /// public keys per access key).
     pub fn cached_keys(&self) -> usize {
-        self.keys.len()
+        #[cfg(feature = "sigv4a")]
+        let v4a = self.v4a_keys.len();
+        #[cfg(not(feature = "sigv4a"))]
+        let v4a = 0;
+        self.keys.len() + v4a
     }
 
     /// Verifies a request: its signature, time, scope and, when `body` is
@@ -309,18 +459,60 @@ impl Verifier {
             .map_err(|e| VerifyError::Store(e.0))
     }
 
+    /// The signing key of a scope, from the cache. A key costs four HMACs
+    /// to derive, so concurrent misses may each derive it; the cache keeps one.
     pub(crate) fn signing_key(
         &self,
         creds: &Credentials,
         scope: &CredentialScope,
     ) -> Arc<SigningKey> {
-        // One derivation per scope even when many requests miss at once.
-        let _g = self
-            .derive
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.keys
             .get(creds, scope.date(), scope.region(), scope.service())
+    }
+
+    fn scope_error(location: AuthLocation, reason: String, region: Option<String>) -> VerifyError {
+        match location {
+            AuthLocation::Query => VerifyError::AuthorizationQueryParametersError(reason),
+            AuthLocation::PostForm => VerifyError::InvalidRequest(reason),
+            AuthLocation::Header => VerifyError::AuthorizationHeaderMalformed {
+                part: "Credential",
+                reason,
+                expected_region: region,
+            },
+        }
+    }
+
+    fn check_scope_date(
+        scope_date: &str,
+        time: &AmzDate,
+        location: AuthLocation,
+    ) -> Result<(), VerifyError> {
+        if scope_date != time.date() {
+            return Err(Self::scope_error(
+                location,
+                format!(
+                    "invalid credential date {scope_date}: it must be the date of X-Amz-Date ({})",
+                    time.date()
+                ),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_service(
+        &self,
+        service: &sigv4_sign::Service,
+        location: AuthLocation,
+    ) -> Result<(), VerifyError> {
+        if !self.policy.service_allowed(service.as_str()) {
+            return Err(Self::scope_error(
+                location,
+                format!("the service '{service}' is not served here"),
+                None,
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn check_scope(
@@ -329,32 +521,15 @@ impl Verifier {
         time: &AmzDate,
         location: AuthLocation,
     ) -> Result<(), VerifyError> {
-        let err = |reason: String, region: Option<String>| match location {
-            AuthLocation::Query => VerifyError::AuthorizationQueryParametersError(reason),
-            AuthLocation::PostForm => VerifyError::InvalidRequest(reason),
-            AuthLocation::Header => VerifyError::AuthorizationHeaderMalformed {
-                part: "Credential",
-                reason,
-                expected_region: region,
-            },
-        };
-        if scope.date() != time.date() {
-            return Err(err(
-                format!(
-                    "invalid credential date {}: it must be the date of X-Amz-Date ({})",
-                    scope.date(),
-                    time.date()
-                ),
-                None,
-            ));
-        }
+        Self::check_scope_date(scope.date(), time, location)?;
         if !self.policy.region_allowed(scope.region().as_str()) {
             let expected = self
                 .policy
                 .allowed_regions
                 .as_ref()
                 .and_then(|r| r.first().cloned());
-            return Err(err(
+            return Err(Self::scope_error(
+                location,
                 format!(
                     "the region '{}' is wrong; expecting '{}'",
                     scope.region(),
@@ -363,11 +538,40 @@ impl Verifier {
                 expected,
             ));
         }
-        if !self.policy.service_allowed(scope.service().as_str()) {
-            return Err(err(
-                format!("the service '{}' is not served here", scope.service()),
-                None,
-            ));
+        self.check_service(scope.service(), location)
+    }
+
+    /// SigV4a: the region set must be well formed and name a region this
+    /// server accepts (see [`Policy::allowed_regions`]).
+    #[cfg(feature = "sigv4a")]
+    fn check_region_set(&self, set: &str, location: AuthLocation) -> Result<(), VerifyError> {
+        if sigv4_sign::sigv4a::RegionSet::parse(set).is_err() {
+            let reason = format!(
+                "X-Amz-Region-Set {set:?} is not a comma-separated list of regions (such as us-east-1,us-west-2, us-* or *)"
+            );
+            return Err(match location {
+                AuthLocation::Query => VerifyError::AuthorizationQueryParametersError(reason),
+                _ => VerifyError::InvalidArgument(reason),
+            });
+        }
+        if !self.policy.region_set_allowed(set) {
+            let expected = self
+                .policy
+                .allowed_regions
+                .as_ref()
+                .and_then(|r| r.first().cloned());
+            let reason = format!(
+                "the region set '{set}' names no region served here; expecting '{}'",
+                expected.as_deref().unwrap_or("")
+            );
+            return Err(match location {
+                AuthLocation::Query => VerifyError::AuthorizationQueryParametersError(reason),
+                _ => VerifyError::AuthorizationHeaderMalformed {
+                    part: "X-Amz-Region-Set",
+                    reason,
+                    expected_region: expected,
+                },
+            });
         }
         Ok(())
     }
@@ -385,23 +589,91 @@ impl Verifier {
         Ok(())
     }
 
+    /// The credential of a request, checked for syntax only: key id, scope
+    /// text, and the scope (its date is checked once the time is known).
+    fn credential(
+        algorithm: Algorithm,
+        cred: &str,
+        location: AuthLocation,
+    ) -> Result<(&str, &str, Scope), VerifyError> {
+        let bad = |r: String| match location {
+            AuthLocation::Header => malformed("Credential", r),
+            _ => VerifyError::AuthorizationQueryParametersError(format!("X-Amz-Credential: {r}")),
+        };
+        match algorithm {
+            Algorithm::V4 => {
+                let (a, s, sc) = split_credential(cred).map_err(bad)?;
+                Ok((a, s, Scope::V4(sc)))
+            }
+            #[cfg(feature = "sigv4a")]
+            Algorithm::V4a => {
+                let c = crate::parse::split_credential_v4a(cred).map_err(bad)?;
+                let mut date = [0u8; 8];
+                date.copy_from_slice(c.date.as_bytes());
+                Ok((
+                    c.access_key_id,
+                    c.scope_str,
+                    Scope::V4a {
+                        date,
+                        service: c.service,
+                    },
+                ))
+            }
+            #[cfg(not(feature = "sigv4a"))]
+            Algorithm::V4a => Err(bad(
+                "SigV4a (AWS4-ECDSA-P256-SHA256) is not enabled on this server".into(),
+            )),
+        }
+    }
+
+    /// Checks the scope against the request time and the policy; returns
+    /// the scope of the [`Identity`].
+    #[cfg_attr(not(feature = "sigv4a"), allow(unused_variables))]
+    fn check_scope_parts(
+        &self,
+        scope: Scope,
+        time: &AmzDate,
+        region_set: Option<&str>,
+        location: AuthLocation,
+    ) -> Result<CredentialScope, VerifyError> {
+        match scope {
+            Scope::V4(s) => {
+                self.check_scope(&s, time, location)?;
+                Ok(s)
+            }
+            #[cfg(feature = "sigv4a")]
+            Scope::V4a { date, service } => {
+                Self::check_scope_date(std::str::from_utf8(&date).unwrap_or(""), time, location)?;
+                self.check_service(&service, location)?;
+                self.check_region_set(region_set.unwrap_or(""), location)?;
+                let any =
+                    Region::new("*").map_err(|e| VerifyError::InvalidRequest(e.to_string()))?;
+                Ok(CredentialScope::new(time, &any, &service))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_lines)]
     fn parse<'r>(
         &self,
         req: &SignableRequest<'r>,
         body: Option<&[u8]>,
     ) -> Result<Parsed<'r>, VerifyError> {
         let mut headers: Vec<(&'r str, &'r [u8])> = Vec::with_capacity(16);
-        req.for_each_header(|n, v| headers.push((n, v)));
-        let mut auths = header_all(&headers, "authorization");
-        let auth = auths.next();
-        if auths.next().is_some() {
+        let mut known = Known::default();
+        req.for_each_header(|n, v| {
+            known.note(n, v);
+            headers.push((n, v));
+        });
+        if known.authorization.count > 1 {
             return Err(VerifyError::InvalidRequest(
                 "the Authorization header appears more than once; send one".into(),
             ));
         }
         let query = QueryAuth::parse(req.query())?;
-        let (location, akid, scope_str, scope, signed_headers, signature, time, token, expires);
-        match (auth, query) {
+        let (location, algorithm, akid, scope_str, scope_parts, signed_headers, signature, time);
+        let (token, expires, region_set);
+        match (known.authorization.first, query) {
             (Some(_), Some(_)) => {
                 return Err(VerifyError::InvalidRequest(
                     "only one auth mechanism allowed; send either the Authorization header or the X-Amz-Algorithm/X-Amz-Credential/X-Amz-Signature query parameters".into(),
@@ -409,23 +681,23 @@ impl Verifier {
             }
             (None, None) => return Err(VerifyError::MissingAuthentication),
             (Some(a), None) => {
-                let a = std::str::from_utf8(a).map_err(|_| VerifyError::AuthorizationHeaderMalformed {
-                    part: "format",
-                    reason: "not valid UTF-8".into(),
-                    expected_region: None,
-                })?;
-                let a = AuthorizationHeader::parse(a)?;
-                if a.algorithm != ALGORITHM {
-                    return Err(VerifyError::AuthorizationHeaderMalformed {
-                        part: "algorithm",
-                        reason: "SigV4a (AWS4-ECDSA-P256-SHA256) is not enabled on this server".into(),
-                        expected_region: None,
-                    });
-                }
+                let a = std::str::from_utf8(a).map_err(|_| malformed("format", "not valid UTF-8"))?;
+                let raw = split_authorization(a)?;
+                algorithm = raw.algorithm;
                 location = AuthLocation::Header;
-                let (date_str, date_header) = match header_one(&headers, "x-amz-date")? {
+                if algorithm == Algorithm::V4a && !cfg!(feature = "sigv4a") {
+                    return Err(malformed(
+                        "algorithm",
+                        "SigV4a (AWS4-ECDSA-P256-SHA256) is not enabled on this server",
+                    ));
+                }
+                let (a, s, sc) = Self::credential(algorithm, raw.credential, location)?;
+                check_signed_headers(raw.signed_headers)
+                    .map_err(|r| malformed("SignedHeaders", r))?;
+                check_signature(algorithm, raw.signature).map_err(|r| malformed("Signature", r))?;
+                let (date_str, date_header) = match known.amz_date.one("x-amz-date")? {
                     Some(d) => (d, "x-amz-date"),
-                    None => match header_one(&headers, "date")? {
+                    None => match known.date.one("date")? {
                         Some(d) => (d, "date"),
                         None => {
                             return Err(VerifyError::AccessDenied(
@@ -439,16 +711,32 @@ impl Verifier {
                         "the {date_header} header {date_str:?} is not a valid time (expected YYYYMMDDTHHMMSSZ)"
                     ))
                 })?;
-                if !a.signed_headers.split(';').any(|h| h == date_header) {
+                if !split_semicolons(raw.signed_headers).any(|h| h == date_header) {
                     return Err(VerifyError::HeadersNotSigned(vec![date_header.into()]));
                 }
-                akid = Cow::Borrowed(a.access_key_id);
-                scope_str = Cow::Borrowed(a.scope_str);
-                scope = a.scope;
-                signed_headers = Cow::Borrowed(a.signed_headers);
-                signature = Cow::Borrowed(a.signature);
-                token = header_one(&headers, "x-amz-security-token")?.map(Cow::Borrowed);
+                akid = Cow::Borrowed(a);
+                scope_str = Cow::Borrowed(s);
+                scope_parts = sc;
+                signed_headers = Cow::Borrowed(raw.signed_headers);
+                signature = Cow::Borrowed(raw.signature);
+                token = known.token.one("x-amz-security-token")?.map(Cow::Borrowed);
                 expires = None;
+                region_set = if algorithm == Algorithm::V4a {
+                    // The region set is what a SigV4a signature is valid
+                    // for: it must be there, and signed, in any mode.
+                    let rs = known
+                        .region_set
+                        .one("x-amz-region-set")?
+                        .ok_or(VerifyError::MissingSecurityHeader("x-amz-region-set"))?;
+                    if !split_semicolons(raw.signed_headers).any(|h| h == "x-amz-region-set") {
+                        return Err(VerifyError::HeadersNotSigned(vec![
+                            "x-amz-region-set".into()
+                        ]));
+                    }
+                    Some(Cow::Borrowed(rs))
+                } else {
+                    None
+                };
             }
             (None, Some(q)) => {
                 location = AuthLocation::Query;
@@ -463,17 +751,36 @@ impl Verifier {
                 ) else {
                     return Err(err("Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.".into()));
                 };
-                if alg != ALGORITHM {
-                    return Err(err(format!(
-                        "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\", got {alg:?}"
-                    )));
-                }
-                let (a, s, sc) = split_credential(&cred).map_err(|r| err(format!("X-Amz-Credential: {r}")))?;
+                algorithm = match Algorithm::from_name(&alg) {
+                    Some(Algorithm::V4) => Algorithm::V4,
+                    Some(Algorithm::V4a) if cfg!(feature = "sigv4a") => Algorithm::V4a,
+                    _ => {
+                        return Err(err(format!(
+                            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"{}, got {alg:?}",
+                            if cfg!(feature = "sigv4a") {
+                                " and \"AWS4-ECDSA-P256-SHA256\""
+                            } else {
+                                ""
+                            }
+                        )))
+                    }
+                };
+                region_set = if algorithm == Algorithm::V4a {
+                    let Some(rs) = q.region_set else {
+                        return Err(err(
+                            "SigV4a query-string authentication requires the X-Amz-Region-Set parameter".into(),
+                        ));
+                    };
+                    Some(rs)
+                } else {
+                    None
+                };
+                let (a, s, sc) = Self::credential(algorithm, &cred, location)?;
                 akid = Cow::Owned(a.to_owned());
                 scope_str = Cow::Owned(s.to_owned());
-                scope = sc;
+                scope_parts = sc;
                 check_signed_headers(&sh).map_err(|r| err(format!("X-Amz-SignedHeaders: {r}")))?;
-                check_signature_hex(&sig).map_err(|r| err(format!("X-Amz-Signature: {r}")))?;
+                check_signature(algorithm, &sig).map_err(|r| err(format!("X-Amz-Signature: {r}")))?;
                 time = parse_time(&date, false).ok_or_else(|| {
                     err(format!("X-Amz-Date {date:?} must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""))
                 })?;
@@ -497,7 +804,7 @@ impl Verifier {
                 expires = Some((secs, q.content_sha256));
             }
         }
-        self.check_scope(&scope, &time, location)?;
+        let scope = self.check_scope_parts(scope_parts, &time, region_set.as_deref(), location)?;
         if let Some((secs, _)) = &expires {
             let now = self.clock.now();
             let n = unix(now);
@@ -539,14 +846,12 @@ impl Verifier {
             match fwd {
                 Some(h) => Some(h),
                 None => {
-                    let mut hosts = header_all(&headers, "host");
-                    let h = hosts.next();
-                    if hosts.next().is_some() {
+                    if known.host.count > 1 {
                         return Err(VerifyError::InvalidRequest(
                             "the Host header appears more than once".into(),
                         ));
                     }
-                    match h {
+                    match known.host.first {
                         Some(h) => Some(Cow::Borrowed(h)),
                         None => req.authority_host().map(|a| match a {
                             Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
@@ -558,31 +863,34 @@ impl Verifier {
         };
 
         // Headers that must be signed.
-        let signed: Vec<&str> = signed_headers.split(';').collect();
-        let is_signed = |n: &str| signed.iter().any(|s| s.eq_ignore_ascii_case(n));
+        let signed = split_semicolons(&signed_headers);
+        let is_signed = |n: &str| signed.clone().any(|s| s.eq_ignore_ascii_case(n));
         if !is_signed("host") {
             return Err(VerifyError::HeadersNotSigned(vec!["host".into()]));
         }
-        let mut unsigned: Vec<String> = Vec::new();
-        for (n, _) in &headers {
-            let lower = n.to_ascii_lowercase();
-            let must = (self.policy.strict
-                && (lower.starts_with("x-amz-")
-                    || lower == "content-type"
-                    || lower == "content-md5"))
-                || self.policy.required_signed_headers.contains(&lower);
-            let exempt = token_unsigned && lower == "x-amz-security-token";
-            if must && !exempt && !is_signed(&lower) && !unsigned.contains(&lower) {
-                unsigned.push(lower);
+        let must_sign = |n: &str| {
+            ((self.policy.strict && strict_needs_signing(n))
+                || self
+                    .policy
+                    .required_signed_headers
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(n)))
+                && !(token_unsigned && n.eq_ignore_ascii_case("x-amz-security-token"))
+        };
+        if headers.iter().any(|(n, _)| must_sign(n) && !is_signed(n)) {
+            let mut unsigned: Vec<String> = Vec::new();
+            for (n, _) in &headers {
+                let lower = n.to_ascii_lowercase();
+                if must_sign(n) && !is_signed(n) && !unsigned.contains(&lower) {
+                    unsigned.push(lower);
+                }
             }
-        }
-        if !unsigned.is_empty() {
             return Err(VerifyError::HeadersNotSigned(unsigned));
         }
 
         // The payload line.
         let is_s3 = scope.service().is_s3();
-        let content_sha = header_one(&headers, "x-amz-content-sha256")?;
+        let content_sha = known.content_sha.one("x-amz-content-sha256")?;
         let declared: Option<Cow<'r, str>> = match (&expires, content_sha) {
             (Some((_, Some(q))), _) => Some(q.clone()),
             (Some(_), _) if is_s3 => Some(Cow::Borrowed(UNSIGNED_PAYLOAD)),
@@ -594,6 +902,11 @@ impl Verifier {
             Some(d) => {
                 let mode = match &*d {
                     UNSIGNED_PAYLOAD => PayloadMode::Unsigned,
+                    h if algorithm == Algorithm::V4a && h.starts_with("STREAMING-") => {
+                        return Err(VerifyError::InvalidRequest(format!(
+                            "aws-chunked bodies ({h}) are not supported with SigV4a here; send the body with its SHA-256 or UNSIGNED-PAYLOAD"
+                        )))
+                    }
                     STREAMING_SIGNED_PAYLOAD => PayloadMode::Chunked(ChunkMode::Signed),
                     STREAMING_SIGNED_PAYLOAD_TRAILER => PayloadMode::Chunked(ChunkMode::SignedTrailer),
                     STREAMING_UNSIGNED_PAYLOAD_TRAILER => PayloadMode::Chunked(ChunkMode::UnsignedTrailer),
@@ -635,14 +948,11 @@ impl Verifier {
                 "unsigned payloads are not accepted here: sign the body (x-amz-content-sha256: <hex sha256>)".into(),
             ));
         }
-        if matches!(payload, PayloadMode::Chunked(_)) && expires.is_some() {
-            // Allowed, but the decoder then chains from the query signature.
-        }
 
         // The canonical headers, in the signed order.
-        let mut canon_headers: Vec<CanonicalHeader<'_>> = Vec::with_capacity(signed.len() + 1);
-        for name in &signed {
-            if *name == "host" {
+        let mut canon_headers: Vec<CanonicalHeader<'_>> = Vec::with_capacity(headers.len() + 1);
+        for name in signed {
+            if name == "host" {
                 let h = host
                     .as_deref()
                     .ok_or(VerifyError::MissingSecurityHeader("host"))?;
@@ -653,11 +963,13 @@ impl Verifier {
                 continue;
             }
             let before = canon_headers.len();
-            for v in header_all(&headers, name) {
-                canon_headers.push(CanonicalHeader {
-                    name: Cow::Borrowed(name),
-                    value: v,
-                });
+            for (n, v) in &headers {
+                if n.eq_ignore_ascii_case(name) {
+                    canon_headers.push(CanonicalHeader {
+                        name: Cow::Borrowed(name),
+                        value: v,
+                    });
+                }
             }
             if canon_headers.len() == before {
                 return Err(VerifyError::AccessDenied(format!(
@@ -691,17 +1003,26 @@ impl Verifier {
             uri_encoding: settings.uri_encoding,
             normalize_path: settings.normalize_path,
         };
-        let mut canonical = Vec::with_capacity(512);
+        let mut canonical = take_scratch();
         cr.write(&mut canonical);
+        let canonical_hash = hash_canonical_request(&canonical);
+        let canonical = if self.policy.expose_signature_debug {
+            Some(canonical)
+        } else {
+            return_scratch(canonical);
+            None
+        };
 
-        let announced_trailers = header_one(&headers, "x-amz-trailer")?
+        let announced_trailers = known
+            .trailer
+            .one("x-amz-trailer")?
             .map(|t| {
                 t.split(',')
                     .map(|s| s.trim().to_ascii_lowercase())
                     .collect()
             })
             .unwrap_or_default();
-        let decoded_length = match header_one(&headers, "x-amz-decoded-content-length")? {
+        let decoded_length = match known.decoded_length.one("x-amz-decoded-content-length")? {
             Some(v) => Some(v.parse::<u64>().map_err(|_| {
                 VerifyError::InvalidArgument("x-amz-decoded-content-length is not a number".into())
             })?),
@@ -709,15 +1030,17 @@ impl Verifier {
         };
         Ok(Parsed {
             location,
+            algorithm,
             access_key_id: akid,
             scope,
             scope_str,
             time,
             signature,
+            canonical_hash,
             canonical,
             payload,
-            payload_line,
             token,
+            region_set,
             announced_trailers,
             decoded_length,
         })
@@ -750,6 +1073,35 @@ impl Verifier {
         Ok(creds.clone())
     }
 
+    /// Whether `signature` signs `sts` with the key of `creds`, and the
+    /// SigV4 key when that is what signed.
+    fn check_signature(
+        &self,
+        p: &Parsed<'_>,
+        creds: &Credentials,
+        sts: &[u8],
+    ) -> (bool, Option<Arc<SigningKey>>) {
+        match p.algorithm {
+            Algorithm::V4 => {
+                let key = self.signing_key(creds, &p.scope);
+                let computed = key.sign_hex(sts);
+                let ok = hex64_eq(&computed, p.signature.as_bytes());
+                (ok, Some(key))
+            }
+            #[cfg(feature = "sigv4a")]
+            Algorithm::V4a => {
+                // A key that cannot be derived signs nothing.
+                let ok = self
+                    .v4a_keys
+                    .get(creds)
+                    .is_ok_and(|pk| sigv4_sign::sigv4a::verify(&pk, sts, &p.signature));
+                (ok, None)
+            }
+            #[cfg(not(feature = "sigv4a"))]
+            Algorithm::V4a => (false, None),
+        }
+    }
+
     fn finish(
         &self,
         p: Parsed<'_>,
@@ -757,34 +1109,50 @@ impl Verifier {
         body: Option<&[u8]>,
     ) -> Result<Verified, VerifyError> {
         let creds = self.check_credentials(creds, &p.access_key_id, p.token.as_deref())?;
-        let hash = hash_canonical_request(&p.canonical);
-        let mut sts = Vec::with_capacity(160);
-        write_string_to_sign(&mut sts, ALGORITHM, &p.time, p.scope_str.as_bytes(), &hash);
-        let key = self.signing_key(&creds, &p.scope);
-        let computed = key.sign_hex(&sts);
-        if !bool::from(computed.ct_eq(p.signature.as_bytes())) {
+        let mut sts = take_scratch();
+        write_string_to_sign(
+            &mut sts,
+            p.algorithm.name(),
+            &p.time,
+            p.scope_str.as_bytes(),
+            &p.canonical_hash,
+        );
+        let (ok, key) = self.check_signature(&p, &creds, &sts);
+        if !ok {
             let debug = self.policy.expose_signature_debug.then(|| {
                 Box::new(SignatureDebug {
                     access_key_id: p.access_key_id.to_string(),
                     string_to_sign: String::from_utf8_lossy(&sts).into_owned(),
                     signature_provided: p.signature.to_string(),
-                    canonical_request: redact_token(&String::from_utf8_lossy(&p.canonical)),
+                    canonical_request: redact_token(&String::from_utf8_lossy(
+                        p.canonical.as_deref().unwrap_or_default(),
+                    )),
                 })
             });
+            return_scratch(sts);
             return Err(VerifyError::SignatureDoesNotMatch(debug));
         }
-        let _ = &p.payload_line;
+        return_scratch(sts);
+        if let Some(c) = p.canonical {
+            return_scratch(c);
+        }
+        let chunked = matches!(p.payload, PayloadMode::Chunked(_));
         let mut verified = Verified {
             identity: Identity {
                 access_key_id: p.access_key_id.into_owned(),
                 scope: p.scope,
                 location: p.location,
                 time: p.time,
+                region_set: p.region_set.map(Cow::into_owned),
             },
             payload: p.payload,
             decoded_body: None,
             trailers: Vec::new(),
-            seed_signature: p.signature.into_owned(),
+            seed_signature: if chunked {
+                p.signature.into_owned()
+            } else {
+                String::new()
+            },
             key,
             announced_trailers: p.announced_trailers,
             decoded_length: p.decoded_length,
@@ -836,5 +1204,20 @@ mod tests {
         let r = redact_token(c);
         assert!(!r.contains("abc"));
         assert!(r.contains("a=b"));
+    }
+
+    #[test]
+    fn strict_names() {
+        for (n, must) in [
+            ("X-Amz-Meta-A", true),
+            ("x-amz-", true),
+            ("x-amz", false),
+            ("Content-Type", true),
+            ("content-md5", true),
+            ("content-length", false),
+            ("x-amzn-trace-id", false),
+        ] {
+            assert_eq!(strict_needs_signing(n), must, "{n}");
+        }
     }
 }
