@@ -1,4 +1,5 @@
-//! `sigv4 verify`: verify a raw HTTP request (as `sigv4 sign --raw` prints it).
+//! `sigv4 verify`: verify a raw HTTP request (as `sigv4 sign --raw` prints it),
+//! signed with SigV4 (`AWS4-HMAC-SHA256`) or SigV4a (`AWS4-ECDSA-P256-SHA256`).
 //!
 //! Exit codes: 0 the request verifies, 1 it does not, 2 an input file is
 //! unusable (missing, unreadable, not a raw request, bad keys file, bad `--time`).
@@ -112,21 +113,34 @@ pub fn run_with(
                 AuthLocation::Query => "query",
                 _ => "post",
             };
+            // SigV4a signs for a region set; its scope has no region.
+            let (algorithm, region) = match &id.region_set {
+                Some(_) => ("AWS4-ECDSA-P256-SHA256", None),
+                None => ("AWS4-HMAC-SHA256", Some(id.scope.region().as_str())),
+            };
             if args.json {
                 let j = json!({
                     "ok": true,
                     "access_key_id": id.access_key_id,
-                    "scope": id.scope.to_string(),
-                    "region": id.scope.region().as_str(),
+                    "algorithm": algorithm,
+                    "scope": id.scope_string(),
+                    "region": region,
+                    "region_set": id.region_set,
                     "service": id.scope.service().as_str(),
                     "location": location,
                 });
                 let _ = writeln!(out, "{j}");
             } else {
+                let set = id
+                    .region_set
+                    .as_ref()
+                    .map(|s| format!(", region set {s}"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "OK: signed by {} (scope {}, {location} auth)",
-                    id.access_key_id, id.scope
+                    "OK: signed by {} (scope {}{set}, {location} auth)",
+                    id.access_key_id,
+                    id.scope_string()
                 );
             }
             0

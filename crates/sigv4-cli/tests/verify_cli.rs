@@ -26,6 +26,15 @@ fn suite(case: &str, file: &str) -> String {
         .into_owned()
 }
 
+fn suite_v4a(case: &str, file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/vectors/aws-signing-test-suite/v4a")
+        .join(case)
+        .join(file)
+        .to_string_lossy()
+        .into_owned()
+}
+
 fn tmp(name: &str, content: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sigv4-verify-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -217,4 +226,70 @@ fn explain_shows_the_servers_canonical_request_on_mismatch() {
     assert_eq!(v["string_to_sign"].as_str(), Some(want_sts.as_str()));
     assert_eq!(v["signature_provided"].as_str(), Some(bad_sig.as_str()));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn sigv4a_requests_verify_and_tampering_exits_1() {
+    // The SigV4a suite's signed requests: JSON names the algorithm, the
+    // region-less scope and the region set.
+    let (code, out, err) = run(
+        &suite_v4a("get-vanilla", "header-signed-request.txt"),
+        keys(),
+        Some(T),
+        true,
+        b"",
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["algorithm"], "AWS4-ECDSA-P256-SHA256");
+    assert_eq!(v["scope"], "20150830/service/aws4_request");
+    assert_eq!(v["region_set"], "us-east-1");
+    assert_eq!(v["region"], serde_json::Value::Null);
+    assert_eq!(v["service"], "service");
+    assert_eq!(v["location"], "header");
+    let (code, out, _) = run(
+        &suite_v4a("post-vanilla-query", "query-signed-request.txt"),
+        keys(),
+        Some(T),
+        false,
+        b"",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        "OK: signed by AKIDEXAMPLE (scope 20150830/service/aws4_request, region set us-east-1, query auth)"
+    );
+    // A SigV4 request still reports its region.
+    let (_, out, _) = run(
+        &suite("get-vanilla", "header-signed-request.txt"),
+        keys(),
+        Some(T),
+        true,
+        b"",
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["algorithm"], "AWS4-HMAC-SHA256");
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["region_set"], serde_json::Value::Null);
+    // Tampered with: the path, the region set, the signature.
+    let text =
+        std::fs::read_to_string(suite_v4a("get-vanilla", "header-signed-request.txt")).unwrap();
+    let sig_at = text.rfind("Signature=").unwrap() + "Signature=".len() + 20;
+    let mut flipped = text.clone().into_bytes();
+    flipped[sig_at] = if flipped[sig_at] == b'0' { b'1' } else { b'0' };
+    for (what, bad) in [
+        ("path", text.replacen("GET / ", "GET /x ", 1)),
+        (
+            "region set",
+            text.replacen("X-Amz-Region-Set:us-east-1", "X-Amz-Region-Set:us-*", 1),
+        ),
+        ("signature", String::from_utf8(flipped).unwrap()),
+    ] {
+        let f = tmp("bad-v4a.txt", bad.as_bytes());
+        let (code, out, _) = run(f.to_str().unwrap(), keys(), Some(T), true, b"");
+        assert_eq!(code, 1, "{what}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["code"], "SignatureDoesNotMatch", "{what}");
+    }
 }
