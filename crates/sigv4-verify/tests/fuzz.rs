@@ -1,12 +1,11 @@
-//! Property-based fuzzing of every parser on hostile input (stable Rust:
-//! `cargo fuzz` needs nightly, so these run under proptest; see
-//! `fuzz/run.sh` for bounded runs with many more cases). Each target asserts
-//! "no panic, and a typed error or a consistent result"; files under
-//! `fuzz/corpus/<target>/` are replayed as regression tests, and proptest
-//! keeps shrunk failures in `proptest-regressions/`.
+//! Property tests of every parser on hostile input (proptest, run by the
+//! normal `cargo test`): "no panic, and a typed error or a consistent
+//! result", with structured generators (mutations of valid inputs) that
+//! complement the coverage-guided libFuzzer targets in `fuzz/` (run by
+//! `fuzz/run.sh`; their corpus is replayed by `tests/fuzz_corpus.rs`).
+//! proptest keeps shrunk failures in `fuzz.proptest-regressions`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -168,31 +167,7 @@ proptest! {
     }
 }
 
-#[test]
-fn corpus_replays() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let mut n = 0;
-    for (target, f) in [
-        ("auth", fuzz_auth as fn(&[u8])),
-        ("query", fuzz_query),
-        ("post", fuzz_post),
-        ("chunked", |b: &[u8]| {
-            for split in [1, 3, 4096] {
-                fuzz_chunked(b, split, ChunkMode::Signed);
-                fuzz_chunked(b, split, ChunkMode::SignedTrailer);
-                fuzz_chunked(b, split, ChunkMode::UnsignedTrailer);
-            }
-        }),
-    ] {
-        for e in std::fs::read_dir(root.join(target)).unwrap() {
-            f(&std::fs::read(e.unwrap().path()).unwrap());
-            n += 1;
-        }
-    }
-    assert!(n >= 4);
-}
-
-/// Found by `fuzz/run.sh` (query_arbitrary): a percent-decoded key with a
+/// Found by the proptest fuzz run (query_arbitrary): a percent-decoded key with a
 /// multi-byte character straddling byte 6 made the parser slice inside it.
 #[test]
 fn query_key_with_utf8_at_byte_six_does_not_panic() {
