@@ -252,22 +252,21 @@ pub fn write_string_to_sign(
     scope: &[u8],
     canonical_hash: &[u8; 64],
 ) {
-    write_string_to_sign_to(out, algorithm, time, scope, canonical_hash);
+    string_to_sign_head(out, algorithm, time);
+    out.put(scope);
+    string_to_sign_tail(out, canonical_hash);
 }
 
-/// [`write_string_to_sign`] to any [`Sink`].
-pub(crate) fn write_string_to_sign_to<S: Sink + ?Sized>(
-    out: &mut S,
-    algorithm: &str,
-    time: &AmzDate,
-    scope: &[u8],
-    canonical_hash: &[u8; 64],
-) {
+/// The head of a string to sign: `ALGORITHM \n amz-date \n` (the scope follows).
+pub(crate) fn string_to_sign_head<S: Sink + ?Sized>(out: &mut S, algorithm: &str, time: &AmzDate) {
     out.put(algorithm.as_bytes());
     out.put_byte(b'\n');
     out.put(time.as_bytes());
     out.put_byte(b'\n');
-    out.put(scope);
+}
+
+/// The tail of a string to sign, after the scope: `\n canonical_hash`.
+pub(crate) fn string_to_sign_tail<S: Sink + ?Sized>(out: &mut S, canonical_hash: &[u8; 64]) {
     out.put_byte(b'\n');
     out.put(canonical_hash);
 }
@@ -330,13 +329,33 @@ impl Sha256Sink {
         }
     }
 
+    /// SHA-256 continued from `state` after `done` bytes (whole blocks).
+    pub(crate) fn resume(state: [u32; 8], done: u64) -> Self {
+        Self {
+            state,
+            buf: [0; 64],
+            len: 0,
+            total: done,
+        }
+    }
+
+    /// The state after whole blocks (only meaningful at a block boundary).
+    pub(crate) fn state(&self) -> [u32; 8] {
+        self.state
+    }
+
     #[inline]
     fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
         sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
     }
 
     /// The digest, as 64 lowercase hex digits.
-    pub(crate) fn finish_hex(mut self) -> [u8; 64] {
+    pub(crate) fn finish_hex(self) -> [u8; 64] {
+        hex64(&self.finish())
+    }
+
+    /// The digest.
+    pub(crate) fn finish(mut self) -> [u8; 32] {
         let bits = self.total.wrapping_mul(8);
         self.put_byte(0x80);
         if self.len > 56 {
@@ -351,7 +370,7 @@ impl Sha256Sink {
         for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
             out.copy_from_slice(&word.to_be_bytes());
         }
-        hex64(&digest)
+        digest
     }
 }
 
@@ -398,55 +417,6 @@ impl Sink for Sha256Sink {
     fn written(&self) -> usize {
         // Only offsets within one signature are asked for.
         usize::try_from(self.total).unwrap_or(usize::MAX)
-    }
-}
-
-/// A fixed buffer on the stack (a string to sign): what does not fit is
-/// dropped and reported by [`StackSink::overflowed`].
-pub(crate) struct StackSink<const N: usize> {
-    buf: [u8; N],
-    len: usize,
-    overflow: bool,
-}
-
-impl<const N: usize> StackSink<N> {
-    pub(crate) fn new() -> Self {
-        Self {
-            buf: [0; N],
-            len: 0,
-            overflow: false,
-        }
-    }
-
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    pub(crate) fn overflowed(&self) -> bool {
-        self.overflow
-    }
-}
-
-impl<const N: usize> Sink for StackSink<N> {
-    #[inline]
-    fn put(&mut self, b: &[u8]) {
-        match self.buf.get_mut(self.len..self.len + b.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(b);
-                self.len += b.len();
-            }
-            None => self.overflow = true,
-        }
-    }
-
-    #[inline]
-    fn put_byte(&mut self, b: u8) {
-        self.put(&[b]);
-    }
-
-    #[inline]
-    fn written(&self) -> usize {
-        self.len
     }
 }
 
@@ -504,17 +474,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn stack_sink_reports_overflow() {
-        let mut s = StackSink::<4>::new();
-        s.put(b"abc");
-        s.put_byte(b'd');
-        assert_eq!(s.as_bytes(), b"abcd");
-        assert!(!s.overflowed());
-        s.put_byte(b'e');
-        assert!(s.overflowed());
     }
 
     #[test]

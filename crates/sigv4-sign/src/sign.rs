@@ -6,11 +6,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
-    hash_canonical_request, write_string_to_sign, write_string_to_sign_to, CanonicalHeader,
-    CanonicalRequest, Sha256Sink, StackSink, ALGORITHM,
+    hash_canonical_request, string_to_sign_head, string_to_sign_tail, write_string_to_sign,
+    CanonicalHeader, CanonicalRequest, Sha256Sink, Sink, ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
-use crate::key::{sha256_hex, SigningKey, SigningKeyCache};
+use crate::key::{hex64, sha256_hex, SigningKey, SigningKeyCache};
 use crate::request::{check_header_value, is_tchar, TCHAR_TABLE};
 use crate::settings::{
     PayloadHash, SessionTokenPlacement, Settings, EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD,
@@ -623,15 +623,22 @@ impl Signer {
         } else {
             None
         };
-        let mut scope = ScopeBuf::new();
-        scope.push(day);
-        scope.push("/");
-        if let Some(r) = scope_region {
-            scope.push(r);
-            scope.push("/");
-        }
-        scope.push(service);
-        scope.push("/aws4_request");
+        let scope_len = day.len() + scope_region.map_or(0, |r| r.len() + 1) + service.len() + 14;
+
+        // SigV4 without debug output: the string to sign goes straight into
+        // the HMAC, and its head (algorithm, date, scope), which does not
+        // depend on the canonical request, is hashed before it.
+        let mut encoded_token = None;
+        let fast_hmac = (scheme.sign.is_none() && !params.debug).then(|| {
+            let (pads, token) =
+                self.keys
+                    .pads_and_token(creds, day, params.region, params.service, is_query);
+            encoded_token = token;
+            let mut inner = pads.start();
+            string_to_sign_head(&mut inner, algorithm, time);
+            write_scope_to(&mut inner, day, scope_region, service);
+            (pads, inner)
+        });
 
         let cr_capacity = if params.debug {
             canonical_capacity(request, headers, &mode, token.map_or(0, str::len))
@@ -673,7 +680,7 @@ impl Signer {
                         + 12
                         + akid.len()
                         + 1
-                        + scope.len
+                        + scope_len
                         + 16
                         + names_len
                         + 12
@@ -707,13 +714,15 @@ impl Signer {
                 sig_start = t.len();
             }
             Mode::Query { expires } => {
-                let encoded_token =
-                    self.keys
-                        .encoded_token(creds, day, params.region, params.service);
+                if fast_hmac.is_none() {
+                    encoded_token =
+                        self.keys
+                            .encoded_token(creds, day, params.region, params.service);
+                }
                 out = OutputBuilder::new(
                     190 + algorithm.len()
                         + 3 * akid.len()
-                        + scope.len
+                        + scope_len
                         + 8
                         + 3 * scheme.region_set.map_or(0, str::len)
                         + encoded_token.as_deref().map_or(0, str::len)
@@ -768,31 +777,24 @@ impl Signer {
             }
         }
 
-        // The string to sign, on the stack unless it is kept for debugging
-        // (or is too long, which checked region and service names never are).
-        let mut sts_stack = StackSink::<STS_STACK>::new();
-        write_string_to_sign_to(
-            &mut sts_stack,
-            algorithm,
-            time,
-            scope.as_bytes(),
-            &canonical_hash,
-        );
-        let sts_vec = if params.debug || sts_stack.overflowed() {
-            let mut v = Vec::with_capacity(algorithm.len() + 18 + scope.len + 66);
-            write_string_to_sign(&mut v, algorithm, time, scope.as_bytes(), &canonical_hash);
-            Some(v)
+        let mut sts_debug = None;
+        if let Some((pads, mut inner)) = fast_hmac {
+            string_to_sign_tail(&mut inner, &canonical_hash);
+            out.text.push_str(ascii_str(&hex64(&pads.finish(inner))));
         } else {
-            None
-        };
-        let sts = sts_vec.as_deref().unwrap_or(sts_stack.as_bytes());
-        if let Some(sign) = scheme.sign {
-            out.text.push_str(&sign(sts));
-        } else {
-            let sig = self
-                .keys
-                .sign_hex(creds, day, params.region, params.service, sts);
-            out.text.push_str(ascii_str(&sig));
+            let mut scope = String::with_capacity(scope_len);
+            push_scope(&mut scope, "/", day, scope_region, service);
+            let mut sts = Vec::with_capacity(algorithm.len() + 18 + scope_len + 66);
+            write_string_to_sign(&mut sts, algorithm, time, scope.as_bytes(), &canonical_hash);
+            if let Some(sign) = scheme.sign {
+                out.text.push_str(&sign(&sts));
+            } else {
+                let sig = self
+                    .keys
+                    .sign_hex(creds, day, params.region, params.service, &sts);
+                out.text.push_str(ascii_str(&sig));
+            }
+            sts_debug = Some((sts, scope));
         }
         let signature = (0, offset(sig_start), offset(out.text.len()));
 
@@ -810,12 +812,14 @@ impl Signer {
             (signed_headers, 0)
         };
 
-        let debug = match (debug_cr, sts_vec) {
-            (Some(canonical_request), Some(sts)) if params.debug => Some(Box::new(DebugOutput {
-                canonical_request,
-                string_to_sign: into_string(sts),
-                credential_scope: ascii_str(scope.as_bytes()).to_owned(),
-            })),
+        let debug = match (debug_cr, sts_debug) {
+            (Some(canonical_request), Some((sts, credential_scope))) if params.debug => {
+                Some(Box::new(DebugOutput {
+                    canonical_request,
+                    string_to_sign: into_string(sts),
+                    credential_scope,
+                }))
+            }
             _ => None,
         };
         Ok(SigningOutput {
@@ -836,10 +840,6 @@ impl Signer {
         })
     }
 }
-
-/// Room on the stack for a string to sign: algorithm, date, a scope with
-/// region and service names of at most 128 bytes each, and the hash.
-const STS_STACK: usize = 512;
 
 /// Hashes the canonical request: straight into SHA-256, or through a
 /// buffer that is kept when debugging.
@@ -868,7 +868,7 @@ struct HeaderList<'a> {
 }
 
 impl<'a> HeaderList<'a> {
-    const INLINE: usize = 16;
+    const INLINE: usize = 10;
     const EMPTY: CanonicalHeader<'static> = CanonicalHeader {
         name: Cow::Borrowed(""),
         value: b"",
@@ -906,32 +906,16 @@ impl<'a> HeaderList<'a> {
     }
 }
 
-/// The credential scope, on the stack: region and service names are at most
-/// 128 bytes each, so `date/region/service/aws4_request` fits in 288.
-struct ScopeBuf {
-    buf: [u8; 288],
-    len: usize,
-}
-
-impl ScopeBuf {
-    fn new() -> Self {
-        Self {
-            buf: [0; 288],
-            len: 0,
-        }
+/// Writes `date/region/service/aws4_request` (no region for SigV4a).
+fn write_scope_to<S: Sink>(out: &mut S, day: &str, region: Option<&str>, service: &str) {
+    out.put(day.as_bytes());
+    out.put_byte(b'/');
+    if let Some(r) = region {
+        out.put(r.as_bytes());
+        out.put_byte(b'/');
     }
-
-    fn push(&mut self, s: &str) {
-        // Region and service are checked to be at most 128 bytes at
-        // construction; `min` keeps a longer one from panicking anyway.
-        let n = s.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
+    out.put(service.as_bytes());
+    out.put(b"/aws4_request");
 }
 
 /// Appends `date/region/service/aws4_request` (no region for SigV4a), with
