@@ -64,7 +64,28 @@ pub(crate) fn malformed(part: &'static str, reason: impl Into<String>) -> Verify
 /// The byte index of the first `needle` in `s`: a plain loop, fewer
 /// instructions than `memchr` on the short pieces of an `Authorization` header.
 fn find_byte(s: &str, needle: u8) -> Option<usize> {
-    s.bytes().position(|b| b == needle)
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let b = s.as_bytes();
+    let mut words = b.chunks_exact(8);
+    let mut at = 0;
+    // Eight bytes per step: a zero byte of `word ^ needle` is a match
+    // (the exact `haszero` test of Hacker's Delight).
+    for c in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w) ^ (LOW * u64::from(needle));
+        let hit = x.wrapping_sub(LOW) & !x & HIGH;
+        if hit != 0 {
+            return Some(at + (hit.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&c| c == needle)
+        .map(|i| at + i)
 }
 
 /// `s` split at every `;` (which is ASCII, so every piece is a `str`).
@@ -243,12 +264,27 @@ pub(crate) fn check_signed_headers(list: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_lower_hex(b: u8) -> bool {
-    matches!(b, b'0'..=b'9' | b'a'..=b'f')
+const fn lower_hex_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let digits = b"0123456789abcdef";
+    let mut i = 0;
+    while i < digits.len() {
+        t[digits[i] as usize] = 1;
+        i += 1;
+    }
+    t
+}
+
+static LOWER_HEX: [u8; 256] = lower_hex_table();
+
+/// Whether every byte is a lower-case hex digit (no early exit: one table
+/// look-up per byte, folded).
+fn all_lower_hex(s: &str) -> bool {
+    s.bytes().fold(1u8, |ok, b| ok & LOWER_HEX[usize::from(b)]) == 1
 }
 
 pub(crate) fn check_signature_hex(sig: &str) -> Result<(), String> {
-    if sig.len() == 64 && sig.bytes().all(is_lower_hex) {
+    if sig.len() == 64 && all_lower_hex(sig) {
         Ok(())
     } else {
         Err("expected 64 lower-case hex digits".into())
@@ -259,7 +295,7 @@ pub(crate) fn check_signature_hex(sig: &str) -> Result<(), String> {
 /// (at most 72 bytes).
 #[cfg(feature = "sigv4a")]
 pub(crate) fn check_signature_der_hex(sig: &str) -> Result<(), String> {
-    if (16..=144).contains(&sig.len()) && sig.len() % 2 == 0 && sig.bytes().all(is_lower_hex) {
+    if (16..=144).contains(&sig.len()) && sig.len() % 2 == 0 && all_lower_hex(sig) {
         Ok(())
     } else {
         Err("expected the lower-case hex of a DER ECDSA signature (16 to 144 hex digits)".into())
@@ -420,6 +456,16 @@ impl<'a> QueryAuth<'a> {
                 continue;
             }
             let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+            // Most keys of a request are not X-Amz-* and not encoded: skip
+            // them without decoding.
+            if !k
+                .as_bytes()
+                .get(..6)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"x-amz-"))
+                && !k.contains('%')
+            {
+                continue;
+            }
             let key: Cow<'a, str> = match decode(k) {
                 Ok(k) => k,
                 // Only X-Amz-* keys matter here; any other key may hold any bytes.
@@ -585,5 +631,35 @@ mod tests {
             q.credential.as_deref(),
             Some("AK/20150830/us-east-1/s3/aws4_request")
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod scan_tests {
+    use super::*;
+
+    #[test]
+    fn find_byte_matches_position_everywhere() {
+        let s = "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/s3/aws4_request,x";
+        for needle in [b',', b' ', b'=', b'x', b'A', b'#', 0x80] {
+            for start in 0..s.len() {
+                let t = &s[start..];
+                assert_eq!(
+                    find_byte(t, needle),
+                    t.bytes().position(|b| b == needle),
+                    "{needle} in {t:?}"
+                );
+            }
+        }
+        assert_eq!(find_byte("\u{e9}\u{e9}\u{e9}\u{e9},", b','), Some(8));
+    }
+
+    #[test]
+    fn lower_hex() {
+        assert!(all_lower_hex("0123456789abcdef"));
+        for bad in ["A", "g", "0123456789abcdeF", " ", "/", ":", "`"] {
+            assert!(!all_lower_hex(bad), "{bad}");
+        }
     }
 }
