@@ -16,7 +16,10 @@
 //!   string to sign with a ready key; both strings are computed once,
 //!   outside the loop, from our debug output.
 //!
-//! Before measuring, each pair is checked to give the same signature.
+//! Before measuring, each pair is checked to give the same signature and
+//! the same output: the same headers with the same values (header signing),
+//! the same query parameters (presigning; ours percent-encoded, ready to
+//! append to the URL).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -26,8 +29,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use aws_credential_types::Credentials as AwsCredentials;
 use aws_sigv4::http_request::{
     sign as aws_sign, PayloadChecksumKind, PercentEncodingMode, SignableBody,
-    SignableRequest as AwsRequest, SignatureLocation, SigningParams as AwsParams, SigningSettings,
-    UriPathNormalizationMode,
+    SignableRequest as AwsRequest, SignatureLocation as AwsLocation, SigningParams as AwsParams,
+    SigningSettings, UriPathNormalizationMode,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
@@ -35,8 +38,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use sigv4_sign::{
-    AmzDate, Credentials, PayloadHash, Region, Service, SignableRequest, Signer, SigningOutput,
-    SigningParams,
+    AmzDate, Credentials, PayloadHash, Region, Service, SignableRequest, SignatureLocation, Signer,
+    SigningOutput, SigningParams,
 };
 
 const AKID: &str = "ASIAIOSFODNN7EXAMPLE";
@@ -87,7 +90,7 @@ impl Fixture {
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         if let Some(expires) = presign {
-            settings.signature_location = SignatureLocation::QueryParams;
+            settings.signature_location = AwsLocation::QueryParams;
             settings.expires_in = Some(expires);
         } else {
             settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
@@ -155,6 +158,52 @@ fn aws_get(params: &AwsParams<'_>) -> String {
     signature
 }
 
+/// The headers of aws-sigv4's output, lower-cased and sorted.
+fn aws_headers(params: &AwsParams<'_>, presign: bool) -> Vec<(String, String)> {
+    let (uri, headers, body) = if presign {
+        (GET_URI, &[][..], SignableBody::UnsignedPayload)
+    } else {
+        (GET_URI, GET_HEADERS, SignableBody::Bytes(b""))
+    };
+    let req = AwsRequest::new("GET", uri, headers.iter().copied(), body).unwrap();
+    let (instructions, _) = aws_sign(req, params).unwrap().into_parts();
+    let mut out: Vec<(String, String)> = if presign {
+        instructions
+            .params()
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.to_string()))
+            .collect()
+    } else {
+        instructions
+            .headers()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+            .collect()
+    };
+    out.sort();
+    out
+}
+
+/// Our output the same way: header names lower-cased, query values decoded.
+fn our_pairs(out: &SigningOutput) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = match out.location() {
+        SignatureLocation::Headers => out
+            .param_pairs()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+            .collect(),
+        _ => out
+            .query()
+            .split('&')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap();
+                let v = sigv4_sign::encode::percent_decode(v);
+                (k.to_owned(), String::from_utf8(v.into_owned()).unwrap())
+            })
+            .collect(),
+    };
+    pairs.sort();
+    pairs
+}
+
 fn ours_presign(signer: &Signer, params: &SigningParams<'_>) -> SigningOutput {
     let req = SignableRequest::new("GET", GET_URI, &[]).unwrap();
     signer
@@ -217,6 +266,10 @@ fn bench_get(c: &mut Criterion) {
         )
         .unwrap();
     assert_eq!(ours_get(&signer, &params).signature(), aws_get(&aws_params));
+    assert_eq!(
+        our_pairs(&ours_get(&signer, &params)),
+        aws_headers(&aws_params, false)
+    );
     let floor = Floor::from_output(&debug_out, &signer, &f);
     assert_eq!(hex::encode(floor.run()), debug_out.signature());
 
@@ -239,6 +292,10 @@ fn bench_presign(c: &mut Criterion) {
     assert_eq!(
         ours_presign(&signer, &params).signature(),
         aws_presign(&aws_params)
+    );
+    assert_eq!(
+        our_pairs(&ours_presign(&signer, &params)),
+        aws_headers(&aws_params, true)
     );
     let floor = Floor::from_output(&debug_out, &signer, &f);
     assert_eq!(hex::encode(floor.run()), debug_out.signature());

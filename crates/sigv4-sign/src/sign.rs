@@ -668,6 +668,10 @@ impl Signer {
         let auth_start;
         match mode {
             Mode::Headers => {
+                // The canonical request first: the output built below does
+                // not depend on its hash, so the CPU builds it while the
+                // last blocks are still being hashed.
+                let hashing = Hashing::start(&cr, params.debug, cr_capacity);
                 out = OutputBuilder::new(
                     date.len()
                         + scheme.region_set.map_or(0, str::len)
@@ -698,7 +702,6 @@ impl Signer {
                 if add_content_sha {
                     out.header(P_CONTENT_SHA, payload_hash);
                 }
-                (canonical_hash, debug_cr) = hash_canonical(&cr, params.debug, cr_capacity);
                 auth_start = out.text.len();
                 let t = &mut out.text;
                 t.push_str(algorithm);
@@ -712,6 +715,7 @@ impl Signer {
                 signed_headers = (0, offset(sh_start), offset(t.len()));
                 t.push_str(", Signature=");
                 sig_start = t.len();
+                (canonical_hash, debug_cr) = hashing.finish();
             }
             Mode::Query { expires } => {
                 if fast_hmac.is_none() {
@@ -770,7 +774,8 @@ impl Signer {
                     n += 1;
                 }
                 cr.extra_query = &extra[..n];
-                (canonical_hash, debug_cr) = hash_canonical(&cr, params.debug, cr_capacity);
+                (canonical_hash, debug_cr) =
+                    Hashing::start(&cr, params.debug, cr_capacity).finish();
                 sig_start = out.query_key(P_SIGNATURE);
                 auth_start = sig_start;
                 signed_headers = (0, 0, 0);
@@ -841,21 +846,33 @@ impl Signer {
     }
 }
 
-/// Hashes the canonical request: straight into SHA-256, or through a
+/// A canonical request being hashed: straight into SHA-256, or through a
 /// buffer that is kept when debugging.
-fn hash_canonical(
-    cr: &CanonicalRequest<'_>,
-    debug: bool,
-    capacity: usize,
-) -> ([u8; 64], Option<Vec<u8>>) {
-    if debug {
-        let mut v = Vec::with_capacity(capacity);
-        cr.write(&mut v);
-        (hash_canonical_request(&v), Some(v))
-    } else {
-        let mut sink = Sha256Sink::new();
-        cr.write_to(&mut sink);
-        (sink.finish_hex(), None)
+enum Hashing {
+    Streamed(Sha256Sink),
+    Buffered(Vec<u8>),
+}
+
+impl Hashing {
+    /// Writes the canonical request (hashing its whole blocks as it goes).
+    fn start(cr: &CanonicalRequest<'_>, debug: bool, capacity: usize) -> Self {
+        if debug {
+            let mut v = Vec::with_capacity(capacity);
+            cr.write(&mut v);
+            Self::Buffered(v)
+        } else {
+            let mut sink = Sha256Sink::new();
+            cr.write_to(&mut sink);
+            Self::Streamed(sink)
+        }
+    }
+
+    /// The hash as hex, and the canonical request when it was buffered.
+    fn finish(self) -> ([u8; 64], Option<Vec<u8>>) {
+        match self {
+            Self::Streamed(sink) => (sink.finish_hex(), None),
+            Self::Buffered(v) => (hash_canonical_request(&v), Some(v)),
+        }
     }
 }
 
