@@ -25,6 +25,14 @@ pub struct StoreError(pub String);
 pub trait SecretStore: Send + Sync {
     /// The credentials of `access_key_id`, if it exists.
     fn lookup<'a>(&'a self, access_key_id: &'a str) -> LookupFuture<'a>;
+
+    /// The same answer as [`SecretStore::lookup`] when the store can give
+    /// it at once (an in-memory map), sparing the verifier the boxed
+    /// future; `None` (the default) means "ask `lookup`".
+    fn lookup_now(&self, access_key_id: &str) -> Option<Result<Option<Credentials>, StoreError>> {
+        let _ = access_key_id;
+        None
+    }
 }
 
 /// A fixed, in-memory map of access key id to credentials.
@@ -89,10 +97,18 @@ impl SecretStore for StaticSecretStore {
         let found = self.keys.get(access_key_id).cloned();
         Box::pin(std::future::ready(Ok(found)))
     }
+
+    fn lookup_now(&self, access_key_id: &str) -> Option<Result<Option<Credentials>, StoreError>> {
+        Some(Ok(self.keys.get(access_key_id).cloned()))
+    }
 }
 
 impl<S: SecretStore + ?Sized> SecretStore for std::sync::Arc<S> {
     fn lookup<'a>(&'a self, access_key_id: &'a str) -> LookupFuture<'a> {
         (**self).lookup(access_key_id)
+    }
+
+    fn lookup_now(&self, access_key_id: &str) -> Option<Result<Option<Credentials>, StoreError>> {
+        (**self).lookup_now(access_key_id)
     }
 }

@@ -255,6 +255,42 @@ impl<'r> Known<'r> {
     }
 }
 
+/// How many headers the verifier keeps on the stack before it allocates.
+const INLINE_HEADERS: usize = 24;
+
+/// The canonical headers: a stack array, spilling to a `Vec` past it.
+struct CanonBuf<'a, 'h> {
+    inline: &'a mut [CanonicalHeader<'h>; INLINE_HEADERS],
+    len: usize,
+    spilled: Vec<CanonicalHeader<'h>>,
+}
+
+impl<'h> CanonBuf<'_, 'h> {
+    fn push(&mut self, h: CanonicalHeader<'h>) {
+        if self.len < INLINE_HEADERS {
+            self.inline[self.len] = h;
+        } else {
+            if self.spilled.is_empty() {
+                self.spilled.extend_from_slice(&self.inline[..]);
+            }
+            self.spilled.push(h);
+        }
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_slice(&self) -> &[CanonicalHeader<'h>] {
+        if self.spilled.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+}
+
 /// The credential scope as parsed, before the request time is known.
 enum Scope {
     /// `date/region/service/aws4_request`.
@@ -428,11 +464,7 @@ impl Verifier {
         body: Option<&[u8]>,
     ) -> Result<Verified, VerifyError> {
         let parsed = self.parse(request, body)?;
-        let creds = self
-            .store
-            .lookup(&parsed.access_key_id)
-            .await
-            .map_err(|e| VerifyError::Store(e.0))?;
+        let creds = self.store_lookup(&parsed.access_key_id).await?;
         self.finish(parsed, creds.as_ref(), body)
     }
 
@@ -453,10 +485,11 @@ impl Verifier {
         &self,
         akid: &str,
     ) -> Result<Option<Credentials>, VerifyError> {
-        self.store
-            .lookup(akid)
-            .await
-            .map_err(|e| VerifyError::Store(e.0))
+        let found = match self.store.lookup_now(akid) {
+            Some(now) => now,
+            None => self.store.lookup(akid).await,
+        };
+        found.map_err(|e| VerifyError::Store(e.0))
     }
 
     /// The signing key of a scope, from the cache. A key costs four HMACs
@@ -659,12 +692,28 @@ impl Verifier {
         req: &SignableRequest<'r>,
         body: Option<&[u8]>,
     ) -> Result<Parsed<'r>, VerifyError> {
-        let mut headers: Vec<(&'r str, &'r [u8])> = Vec::with_capacity(16);
+        // The request's headers: on the stack up to INLINE_HEADERS of them.
+        let mut inline: [(&'r str, &'r [u8]); INLINE_HEADERS] = [("", &[]); INLINE_HEADERS];
+        let mut spilled: Vec<(&'r str, &'r [u8])> = Vec::new();
+        let mut count = 0;
         let mut known = Known::default();
         req.for_each_header(|n, v| {
             known.note(n, v);
-            headers.push((n, v));
+            if count < INLINE_HEADERS {
+                inline[count] = (n, v);
+            } else {
+                if spilled.is_empty() {
+                    spilled.extend_from_slice(&inline);
+                }
+                spilled.push((n, v));
+            }
+            count += 1;
         });
+        let headers: &[(&'r str, &'r [u8])] = if spilled.is_empty() {
+            &inline[..count]
+        } else {
+            &spilled
+        };
         if known.authorization.count > 1 {
             return Err(VerifyError::InvalidRequest(
                 "the Authorization header appears more than once; send one".into(),
@@ -879,7 +928,7 @@ impl Verifier {
         };
         if headers.iter().any(|(n, _)| must_sign(n) && !is_signed(n)) {
             let mut unsigned: Vec<String> = Vec::new();
-            for (n, _) in &headers {
+            for (n, _) in headers {
                 let lower = n.to_ascii_lowercase();
                 if must_sign(n) && !is_signed(n) && !unsigned.contains(&lower) {
                     unsigned.push(lower);
@@ -950,7 +999,17 @@ impl Verifier {
         }
 
         // The canonical headers, in the signed order.
-        let mut canon_headers: Vec<CanonicalHeader<'_>> = Vec::with_capacity(headers.len() + 1);
+        // The canonical headers: on the stack up to INLINE_HEADERS of them.
+        let mut canon_inline: [CanonicalHeader<'_>; INLINE_HEADERS] =
+            std::array::from_fn(|_| CanonicalHeader {
+                name: Cow::Borrowed(""),
+                value: &[],
+            });
+        let mut canon_headers = CanonBuf {
+            inline: &mut canon_inline,
+            len: 0,
+            spilled: Vec::new(),
+        };
         for name in signed {
             if name == "host" {
                 let h = host
@@ -963,7 +1022,7 @@ impl Verifier {
                 continue;
             }
             let before = canon_headers.len();
-            for (n, v) in &headers {
+            for (n, v) in headers {
                 if n.eq_ignore_ascii_case(name) {
                     canon_headers.push(CanonicalHeader {
                         name: Cow::Borrowed(name),
@@ -998,7 +1057,7 @@ impl Verifier {
             query: query_str,
             extra_query: &[],
             skip_query_key: (location == AuthLocation::Query).then_some("X-Amz-Signature"),
-            headers: &canon_headers,
+            headers: canon_headers.as_slice(),
             payload_hash: &payload_line,
             uri_encoding: settings.uri_encoding,
             normalize_path: settings.normalize_path,
@@ -1204,6 +1263,44 @@ mod tests {
         let r = redact_token(c);
         assert!(!r.contains("abc"));
         assert!(r.contains("a=b"));
+    }
+
+    #[test]
+    fn more_headers_than_the_stack_holds() {
+        use sigv4_sign::{PayloadHash, Region, Service, Signer, SigningParams};
+        let creds = Credentials::new("AK", "secret", None);
+        let (r, s) = (
+            Region::new("us-east-1").unwrap(),
+            Service::new("s3").unwrap(),
+        );
+        let time = AmzDate::from_unix(1_704_067_200).unwrap();
+        let params = SigningParams::new(&creds, &r, &s, time);
+        let names: Vec<String> = (0..40).map(|i| format!("x-amz-meta-h{i:02}")).collect();
+        let mut headers: Vec<(&str, &str)> = vec![("host", "b.example.com")];
+        headers.extend(names.iter().map(|n| (n.as_str(), "v")));
+        // A repeated header, far from its first occurrence.
+        headers.push(("x-amz-meta-h03", "w"));
+        let req = SignableRequest::new("GET", "/k", &headers).unwrap();
+        let out = Signer::new()
+            .sign(&req, PayloadHash::Body(b""), &params)
+            .unwrap();
+        let mut all = headers.clone();
+        all.extend(out.params().iter().map(|(n, v)| (*n, v.as_str())));
+        assert!(all.len() > 2 * INLINE_HEADERS - 8);
+        let v = Verifier::new(crate::StaticSecretStore::new())
+            .with_clock(crate::FixedClock(time.to_system_time()));
+        let req = SignableRequest::new("GET", "/k", &all).unwrap();
+        v.verify_with(&req, Some(b""), |_| Some(creds.clone()))
+            .unwrap();
+        // The last header changed: caught.
+        let mut bad = all.clone();
+        let i = bad.iter().position(|h| h.0 == "x-amz-meta-h39").unwrap();
+        bad[i].1 = "changed";
+        let req = SignableRequest::new("GET", "/k", &bad).unwrap();
+        let e = v
+            .verify_with(&req, Some(b""), |_| Some(creds.clone()))
+            .unwrap_err();
+        assert_eq!(e.code(), "SignatureDoesNotMatch");
     }
 
     #[test]
