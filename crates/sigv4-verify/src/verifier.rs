@@ -912,8 +912,27 @@ impl Verifier {
         };
 
         // Headers that must be signed.
-        let signed = split_semicolons(&signed_headers);
-        let is_signed = |n: &str| signed.clone().any(|s| s.eq_ignore_ascii_case(n));
+        // The signed header names, split once (on the stack up to INLINE_HEADERS).
+        let mut names_inline: [&str; INLINE_HEADERS] = [""; INLINE_HEADERS];
+        let mut names_spilled: Vec<&str> = Vec::new();
+        let mut n_names = 0;
+        for name in split_semicolons(&signed_headers) {
+            if n_names < INLINE_HEADERS {
+                names_inline[n_names] = name;
+            } else {
+                if names_spilled.is_empty() {
+                    names_spilled.extend_from_slice(&names_inline);
+                }
+                names_spilled.push(name);
+            }
+            n_names += 1;
+        }
+        let signed: &[&str] = if names_spilled.is_empty() {
+            &names_inline[..n_names]
+        } else {
+            &names_spilled
+        };
+        let is_signed = |n: &str| signed.iter().any(|s| s.eq_ignore_ascii_case(n));
         if !is_signed("host") {
             return Err(VerifyError::HeadersNotSigned(vec!["host".into()]));
         }
@@ -1010,7 +1029,7 @@ impl Verifier {
             len: 0,
             spilled: Vec::new(),
         };
-        for name in signed {
+        for &name in signed {
             if name == "host" {
                 let h = host
                     .as_deref()

@@ -92,8 +92,17 @@ where
                 let boxed = body.map_err(Into::into).boxed_unsync();
                 VerifiedBody::chunked(boxed, decoder)
             } else {
-                let bytes = match Limited::new(body, max).collect().await {
-                    Ok(c) => c.to_bytes(),
+                // A body that is already over (a GET) needs no collecting.
+                let collected = if body.is_end_stream() {
+                    Ok(Bytes::new())
+                } else {
+                    Limited::new(body, max)
+                        .collect()
+                        .await
+                        .map(|c| c.to_bytes())
+                };
+                let bytes = match collected {
+                    Ok(b) => b,
                     Err(e) => {
                         let err = if e
                             .downcast_ref::<http_body_util::LengthLimitError>()
