@@ -1085,8 +1085,11 @@ fn sort_headers(headers: &mut [CanonicalHeader<'_>]) {
         for &c in b {
             k = (k << 8) | u64::from(c);
         }
-        // b.len() < 8 here.
-        k << (8 * (8 - b.len()))
+        // b.len() < 8 here; an empty name (never signed) gives 0.
+        u32::try_from(8 * (8 - b.len()))
+            .ok()
+            .and_then(|shift| k.checked_shl(shift))
+            .unwrap_or(0)
     }
     let mut keys = [0u64; HeaderList::INLINE];
     if headers.len() > keys.len() {
