@@ -141,9 +141,11 @@ grep -q 'rejected=1$' <<<"$(stats)" || fail "the server did not count the reject
 echo "  wrong signature: 403 SignatureDoesNotMatch"
 stop_server
 
-# 2. The same server without the layer.
+# 2. The same server without the layer, sent the same (now unchecked) headers.
 start_server --no-auth
-run_wrk "no layer" -H "Host: $addr"
+hargs=(-H "Host: $addr")
+for h in "${hdrs[@]}"; do hargs+=(-H "$h"); done
+run_wrk "no layer" "${hargs[@]}"
 check_counts "$wrk_requests" no
 stop_server
 
