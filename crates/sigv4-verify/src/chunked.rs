@@ -61,6 +61,9 @@ pub struct ChunkedDecoder {
     scope: String,
     prev: [u8; 64],
     buf: Vec<u8>,
+    /// How far `buf` is known to hold no CRLF, so a line that arrives a
+    /// byte at a time is scanned once, not once per byte.
+    scanned: usize,
     state: State,
     max_chunk: usize,
     announced: Vec<String>,
@@ -107,6 +110,7 @@ impl ChunkedDecoder {
             scope,
             prev,
             buf: Vec::new(),
+            scanned: 0,
             state: State::Header,
             max_chunk,
             announced: announced_trailers
@@ -191,10 +195,17 @@ impl ChunkedDecoder {
                 "a chunk header or trailer line is longer than 4096 bytes or lacks CRLF".into(),
             )
         };
-        match self.buf.windows(2).position(|w| w == b"\r\n") {
+        // A CR at the end of the scanned part may pair with the next byte.
+        let start = self.scanned.saturating_sub(1).min(self.buf.len());
+        let found = self.buf[start..]
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .map(|i| i + start);
+        match found {
             Some(i) if i <= MAX_LINE => {
                 let line = self.buf[..i].to_vec();
                 self.buf.drain(..i + 2);
+                self.scanned = 0;
                 Ok(Some(line))
             }
             // Too long whether its CRLF came in the same push or not yet:
@@ -202,7 +213,10 @@ impl ChunkedDecoder {
             // (fuzzing found a long trailer line accepted only when whole).
             Some(_) => Err(too_long()),
             None if self.buf.len() > MAX_LINE + 1 => Err(too_long()),
-            None => Ok(None),
+            None => {
+                self.scanned = self.buf.len();
+                Ok(None)
+            }
         }
     }
 
@@ -231,6 +245,7 @@ impl ChunkedDecoder {
                         )));
                     }
                     let data: Vec<u8> = self.buf.drain(..size + 2).take(size).collect();
+                    self.scanned = 0;
                     self.verify_chunk(&data, signature.as_ref())?;
                     if size == 0 {
                         self.state = State::Done;
