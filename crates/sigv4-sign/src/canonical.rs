@@ -82,9 +82,8 @@ impl CanonicalRequest<'_> {
         self.write_to(out)
     }
 
-    /// [`CanonicalRequest::write`] to any [`Sink`]: a buffer, or straight
-    /// into SHA-256 ([`Sha256Sink`]). Returns where the signed-headers list
-    /// stands in what was written.
+    /// [`CanonicalRequest::write`] to any [`Sink`]. Returns where the
+    /// signed-headers list stands in what was written.
     pub(crate) fn write_to<S: Sink + ?Sized>(&self, out: &mut S) -> Range<usize> {
         out.put(self.method.as_bytes());
         out.put_byte(b'\n');
@@ -299,14 +298,16 @@ impl Sink for Vec<u8> {
 }
 
 /// SHA-256 computed as the bytes are written: each 64-byte block is hashed
-/// as soon as it is complete, and long pieces (a session token) are hashed
-/// where they are, never copied. The hashing of one block overlaps with the
-/// writing of the next.
+/// as soon as it is complete, and long pieces are hashed where they are,
+/// never copied. Used for the string to sign, streamed into the HMAC. (The
+/// canonical request is written into a buffer and hashed in one pass: for
+/// its ~45 small pieces that is cheaper.)
 pub(crate) struct Sha256Sink {
     state: [u32; 8],
     buf: [u8; 64],
     len: usize,
-    total: u64,
+    /// Bytes hashed in whole blocks so far (a multiple of 64).
+    done: u64,
 }
 
 impl Sha256Sink {
@@ -325,7 +326,7 @@ impl Sha256Sink {
             ],
             buf: [0; 64],
             len: 0,
-            total: 0,
+            done: 0,
         }
     }
 
@@ -335,7 +336,7 @@ impl Sha256Sink {
             state,
             buf: [0; 64],
             len: 0,
-            total: done,
+            done,
         }
     }
 
@@ -349,14 +350,9 @@ impl Sha256Sink {
         sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
     }
 
-    /// The digest, as 64 lowercase hex digits.
-    pub(crate) fn finish_hex(self) -> [u8; 64] {
-        hex64(&self.finish())
-    }
-
     /// The digest.
     pub(crate) fn finish(mut self) -> [u8; 32] {
-        let bits = self.total.wrapping_mul(8);
+        let bits = (self.done + self.len as u64).wrapping_mul(8);
         self.put_byte(0x80);
         if self.len > 56 {
             self.buf[self.len..].fill(0);
@@ -377,7 +373,6 @@ impl Sha256Sink {
 impl Sink for Sha256Sink {
     #[inline]
     fn put(&mut self, mut b: &[u8]) {
-        self.total += b.len() as u64;
         let room = 64 - self.len;
         if b.len() < room {
             self.buf[self.len..self.len + b.len()].copy_from_slice(b);
@@ -388,6 +383,7 @@ impl Sink for Sha256Sink {
             let (head, rest) = b.split_at(room);
             self.buf[self.len..].copy_from_slice(head);
             Self::compress(&mut self.state, &self.buf);
+            self.done += 64;
             self.len = 0;
             b = rest;
         }
@@ -395,6 +391,7 @@ impl Sink for Sha256Sink {
         for block in &mut blocks {
             if let Ok(block) = <&[u8; 64]>::try_from(block) {
                 Self::compress(&mut self.state, block);
+                self.done += 64;
             }
         }
         let rest = blocks.remainder();
@@ -404,11 +401,11 @@ impl Sink for Sha256Sink {
 
     #[inline]
     fn put_byte(&mut self, b: u8) {
-        self.total += 1;
         self.buf[self.len] = b;
         self.len += 1;
         if self.len == 64 {
             Self::compress(&mut self.state, &self.buf);
+            self.done += 64;
             self.len = 0;
         }
     }
@@ -416,7 +413,9 @@ impl Sink for Sha256Sink {
     #[inline]
     fn written(&self) -> usize {
         // Only offsets within one signature are asked for.
-        usize::try_from(self.total).unwrap_or(usize::MAX)
+        usize::try_from(self.done)
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.len)
     }
 }
 
@@ -468,7 +467,7 @@ mod tests {
                 }
                 assert_eq!(sink.written(), len);
                 assert_eq!(
-                    sink.finish_hex(),
+                    hex64(&sink.finish()),
                     hex64(&want.into()),
                     "len {len} piece {piece}"
                 );

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
     hash_canonical_request, string_to_sign_head, string_to_sign_tail, write_string_to_sign,
-    CanonicalHeader, CanonicalRequest, Sha256Sink, Sink, ALGORITHM,
+    CanonicalHeader, CanonicalRequest, Sink, ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
 use crate::key::{hex64, sha256_hex, SigningKey, SigningKeyCache};
@@ -669,8 +669,7 @@ impl Signer {
         match mode {
             Mode::Headers => {
                 // The canonical request first: the output built below does
-                // not depend on its hash, so the CPU builds it while the
-                // last blocks are still being hashed.
+                // not depend on its hash.
                 let hashing = Hashing::start(&cr, params.debug, cr_capacity);
                 out = OutputBuilder::new(
                     date.len()
@@ -846,31 +845,60 @@ impl Signer {
     }
 }
 
-/// A canonical request being hashed: straight into SHA-256, or through a
-/// buffer that is kept when debugging.
+/// A canonical request being hashed: written into a reusable per-thread
+/// buffer (zeroed after use: it holds the session token) and hashed in one
+/// pass, or into a buffer that is kept when debugging.
 enum Hashing {
-    Streamed(Sha256Sink),
+    Done([u8; 64]),
     Buffered(Vec<u8>),
 }
 
+/// The most memory the per-thread canonical-request buffer keeps.
+const MAX_SCRATCH: usize = 16 * 1024;
+
+thread_local! {
+    /// The buffer canonical requests are written into before hashing; its
+    /// capacity is kept from one signature to the next.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl Hashing {
-    /// Writes the canonical request (hashing its whole blocks as it goes).
+    /// Writes the canonical request (and, unless debugging, hashes it).
     fn start(cr: &CanonicalRequest<'_>, debug: bool, capacity: usize) -> Self {
         if debug {
             let mut v = Vec::with_capacity(capacity);
             cr.write(&mut v);
-            Self::Buffered(v)
-        } else {
-            let mut sink = Sha256Sink::new();
-            cr.write_to(&mut sink);
-            Self::Streamed(sink)
+            return Self::Buffered(v);
+        }
+        // Plain appends into one buffer, then SHA-256 over whole blocks in
+        // one call: cheaper than hashing piece by piece as it is written.
+        let hashed = SCRATCH.try_with(|s| {
+            let mut v = s.try_borrow_mut().ok()?;
+            v.clear();
+            cr.write(&mut v);
+            let hash = hash_canonical_request(&v);
+            // It holds the session token: not kept past this signature.
+            v.fill(0);
+            if v.capacity() > MAX_SCRATCH {
+                // Don't keep the memory of an unusually large request.
+                *v = Vec::new();
+            }
+            Some(hash)
+        });
+        match hashed {
+            Ok(Some(h)) => Self::Done(h),
+            _ => {
+                let mut v = Vec::new();
+                cr.write(&mut v);
+                Self::Done(hash_canonical_request(&v))
+            }
         }
     }
 
-    /// The hash as hex, and the canonical request when it was buffered.
+    /// The hash as hex, and the canonical request when it was kept.
     fn finish(self) -> ([u8; 64], Option<Vec<u8>>) {
         match self {
-            Self::Streamed(sink) => (sink.finish_hex(), None),
+            Self::Done(h) => (h, None),
             Self::Buffered(v) => (hash_canonical_request(&v), Some(v)),
         }
     }
