@@ -15,7 +15,8 @@ pub struct KeyArgs {
     /// Access key id (default: the default credential chain).
     #[arg(long, value_name = "K", requires = "secret_key")]
     pub access_key: Option<String>,
-    /// Secret access key (with --access-key).
+    /// Secret access key (with --access-key; the command line is visible to
+    /// other users of the machine: prefer AWS_SECRET_ACCESS_KEY).
     #[arg(long, value_name = "S", requires = "access_key")]
     pub secret_key: Option<String>,
     /// Session token of temporary credentials (with --access-key).

@@ -47,10 +47,9 @@ use sigv4_credentials::{
     CredentialsCache, DefaultChain, ProvideCredentials, ProviderConfig, StaticProvider,
 };
 use sigv4_sign::{
-    AmzDate, Credentials, PayloadHash, Region, Service, Settings, SignableRequest, Signer,
-    SigningParams,
+    AmzDate, PayloadHash, Region, Service, Settings, SignableRequest, Signer, SigningParams,
 };
-use sigv4_verify::tower::{error_response, VerifiedBody, VerifyService};
+use sigv4_verify::tower::{error_response, xml_response, VerifiedBody, VerifyService};
 use sigv4_verify::{Identity, PayloadMode, Policy, StaticSecretStore, Verifier, VerifyError};
 use tracing::level_filters::LevelFilter;
 use tracing::{debug, error, info, warn, Instrument};
@@ -80,16 +79,6 @@ pub struct ProxyArgs {
     /// it (default: whatever service the client signed for).
     #[arg(long, value_name = "S")]
     pub service: Option<String>,
-    /// Access key id for the upstream (with --secret-key; default: the default credential chain).
-    #[arg(long, value_name = "AKID", requires = "secret_key")]
-    pub access_key: Option<String>,
-    /// Secret access key for the upstream (prefer AWS_SECRET_ACCESS_KEY: the
-    /// command line is visible to other users).
-    #[arg(long, value_name = "SECRET", requires = "access_key")]
-    pub secret_key: Option<String>,
-    /// Session token for the upstream, with --access-key/--secret-key.
-    #[arg(long, value_name = "TOKEN", requires = "access_key")]
-    pub session_token: Option<String>,
     /// Seconds allowed to connect to the upstream.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub connect_timeout: u64,
@@ -111,6 +100,14 @@ pub struct ProxyArgs {
     /// Log level on stderr: off, error, warn, info, debug, trace.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     pub log_level: LevelFilter,
+    // Last, so that its help heading covers only these three flags.
+    // Credentials for signing upstream requests; KeyArgs' Debug hides the
+    // secret and token.
+    #[command(
+        flatten,
+        next_help_heading = "Upstream credentials (default: the default credential chain)"
+    )]
+    pub upstream_keys: crate::common::KeyArgs,
 }
 
 /// Runs `sigv4 proxy` until SIGINT/SIGTERM; returns the exit code (0 after a
@@ -187,13 +184,9 @@ impl Config {
             policy = policy.with_allowed_services([s.as_str()]);
         }
         let verifier = Arc::new(Verifier::new(store).with_policy(policy));
-        let credentials: Arc<dyn ProvideCredentials> = match (&args.access_key, &args.secret_key) {
-            (Some(a), Some(s)) => Arc::new(StaticProvider::new(Credentials::new(
-                a.clone(),
-                s.clone(),
-                args.session_token.clone(),
-            ))),
-            _ => Arc::new(CredentialsCache::new(DefaultChain::new(
+        let credentials: Arc<dyn ProvideCredentials> = match args.upstream_keys.explicit() {
+            Some(creds) => Arc::new(StaticProvider::new(creds)),
+            None => Arc::new(CredentialsCache::new(DefaultChain::new(
                 &ProviderConfig::from_process(),
             ))),
         };
@@ -494,31 +487,7 @@ fn reject(e: &VerifyError) -> Response<ProxyBody> {
 
 /// An S3-style XML error produced by the proxy itself (not the verifier).
 fn proxy_error(status: StatusCode, code: &str, message: &str) -> Response<ProxyBody> {
-    let xml = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{}</Message></Error>",
-        xml_escape(message)
-    );
-    let mut res = Response::new(ProxyBody::from(xml));
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    res
-}
-
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    xml_response(status, sigv4_verify::error_xml(code, message))
 }
 
 /// Marks a response made past verification (for logging).

@@ -225,10 +225,7 @@ impl VerifyError {
     /// `<Error><Code>..</Code><Message>..</Message>...</Error>`.
     /// `request_id`, when given, is added as `<RequestId>`.
     pub fn to_xml(&self, request_id: Option<&str>) -> String {
-        let mut x = String::with_capacity(512);
-        x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
-        field(&mut x, "Code", self.code());
-        field(&mut x, "Message", &self.message());
+        let mut x = error_head(self.code(), &self.message());
         match self {
             Self::AuthorizationHeaderMalformed {
                 expected_region: Some(r),
@@ -282,6 +279,29 @@ impl VerifyError {
         x.push_str("</Error>");
         x
     }
+}
+
+/// An S3 XML error document with only a code and a message, for errors
+/// that are not the verifier's (such as a proxy's upstream failures), so
+/// they read like [`VerifyError::to_xml`]'s.
+///
+/// ```
+/// let xml = sigv4_verify::error_xml("BadGateway", "upstream <down>");
+/// assert!(xml.ends_with("<Error><Code>BadGateway</Code><Message>upstream &lt;down&gt;</Message></Error>"));
+/// ```
+pub fn error_xml(code: &str, message: &str) -> String {
+    let mut x = error_head(code, message);
+    x.push_str("</Error>");
+    x
+}
+
+/// The XML declaration, `<Error>`, and its `Code` and `Message`.
+fn error_head(code: &str, message: &str) -> String {
+    let mut x = String::with_capacity(512);
+    x.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+    field(&mut x, "Code", code);
+    field(&mut x, "Message", message);
+    x
 }
 
 fn spaced_hex(s: &str) -> String {

@@ -62,7 +62,7 @@ mod verifier;
 
 pub use chunked::{encode_signed_chunks, ChunkMode, ChunkedDecoder};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use error::{SignatureDebug, VerifyError};
+pub use error::{error_xml, SignatureDebug, VerifyError};
 pub use parse::{AuthorizationHeader, QueryAuth};
 pub use policy::Policy;
 pub use store::{LookupFuture, SecretStore, StaticSecretStore, StoreError};

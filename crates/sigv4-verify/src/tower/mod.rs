@@ -29,4 +29,4 @@ mod service;
 pub use body::VerifiedBody;
 pub use future::ResponseFuture;
 pub use layer::VerifyLayer;
-pub use service::{error_response, VerifyService};
+pub use service::{error_response, xml_response, VerifyService};

@@ -33,8 +33,14 @@ impl<S> VerifyService<S> {
 
 /// The S3 XML error response for `e`.
 pub fn error_response<B: From<String>>(e: &VerifyError) -> Response<B> {
-    let mut res = Response::new(B::from(e.to_xml(None)));
-    *res.status_mut() = e.status();
+    xml_response(e.status(), e.to_xml(None))
+}
+
+/// An `application/xml` response with `status`: for S3 error documents
+/// such as [`crate::error_xml`]'s.
+pub fn xml_response<B: From<String>>(status: http::StatusCode, xml: String) -> Response<B> {
+    let mut res = Response::new(B::from(xml));
+    *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/xml"),
