@@ -31,6 +31,18 @@ pub struct CanonicalHeader<'a> {
     pub value: &'a [u8],
 }
 
+/// The signed-headers list of sorted `headers`: each name once, in order.
+pub(crate) fn signed_header_names<'h>(
+    headers: &'h [CanonicalHeader<'_>],
+) -> impl Iterator<Item = &'h str> {
+    let mut prev: Option<&'h str> = None;
+    headers.iter().map(|h| &*h.name).filter(move |&name| {
+        let first = prev != Some(name);
+        prev = Some(name);
+        first
+    })
+}
+
 impl<'a> CanonicalHeader<'a> {
     /// A header line, lower-casing the name only when it needs it.
     pub fn new(name: &'a str, value: &'a [u8]) -> Self {
@@ -120,16 +132,11 @@ impl CanonicalRequest<'_> {
     }
 
     fn write_signed_headers_to<S: Sink + ?Sized>(&self, out: &mut S) {
-        let mut prev: Option<&str> = None;
-        for h in self.headers {
-            if prev == Some(&*h.name) {
-                continue;
-            }
-            if prev.is_some() {
+        for (i, name) in signed_header_names(self.headers).enumerate() {
+            if i > 0 {
                 out.put_byte(b';');
             }
-            out.put(h.name.as_bytes());
-            prev = Some(&h.name);
+            out.put(name.as_bytes());
         }
     }
 

@@ -181,6 +181,22 @@ struct Entry {
     encoded_token: OnceLock<Arc<str>>,
 }
 
+impl Entry {
+    /// Whether this is the key of these credentials for this scope.
+    fn is_for(
+        &self,
+        credentials: &Credentials,
+        date: &str,
+        region: &Region,
+        service: &Service,
+    ) -> bool {
+        self.date == date.as_bytes()
+            && self.region == *region
+            && self.service == *service
+            && self.credentials.same_key_as(credentials)
+    }
+}
+
 /// A small cache of signing keys keyed by (access key, date, region, service),
 /// so a process signing many requests derives each key once a day per scope.
 ///
@@ -223,12 +239,7 @@ impl SigningKeyCache {
         region: &Region,
         service: &Service,
     ) -> Arc<SigningKey> {
-        let matches = |e: &Entry| {
-            e.date == date.as_bytes()
-                && e.region == *region
-                && e.service == *service
-                && e.credentials.same_key_as(credentials)
-        };
+        let matches = |e: &Entry| e.is_for(credentials, date, region, service);
         if let Ok(entries) = self.entries.read() {
             if let Some(e) = entries.iter().find(|e| matches(e)) {
                 return Arc::clone(&e.key);
@@ -282,12 +293,10 @@ impl SigningKeyCache {
         data: &[u8],
     ) -> [u8; 64] {
         if let Ok(entries) = self.entries.read() {
-            if let Some(e) = entries.iter().find(|e| {
-                e.date == date.as_bytes()
-                    && e.region == *region
-                    && e.service == *service
-                    && e.credentials.same_key_as(credentials)
-            }) {
+            if let Some(e) = entries
+                .iter()
+                .find(|e| e.is_for(credentials, date, region, service))
+            {
                 return e.key.sign_hex(data);
             }
         }
@@ -305,12 +314,10 @@ impl SigningKeyCache {
         want_token: bool,
     ) -> (HmacPads, Option<Arc<str>>) {
         if let Ok(entries) = self.entries.read() {
-            if let Some(e) = entries.iter().find(|e| {
-                e.date == date.as_bytes()
-                    && e.region == *region
-                    && e.service == *service
-                    && e.credentials.same_key_as(credentials)
-            }) {
+            if let Some(e) = entries
+                .iter()
+                .find(|e| e.is_for(credentials, date, region, service))
+            {
                 let token = match credentials.session_token() {
                     Some(t) if want_token && e.credentials.session_token() == Some(t) => {
                         Some(Arc::clone(e.encoded_token.get_or_init(|| encode_token(t))))
@@ -343,10 +350,7 @@ impl SigningKeyCache {
         let encode = encode_token;
         if let Ok(entries) = self.entries.read() {
             if let Some(e) = entries.iter().find(|e| {
-                e.date == date.as_bytes()
-                    && e.region == *region
-                    && e.service == *service
-                    && e.credentials.same_key_as(credentials)
+                e.is_for(credentials, date, region, service)
                     && e.credentials.session_token() == Some(token)
             }) {
                 return Some(Arc::clone(e.encoded_token.get_or_init(|| encode(token))));

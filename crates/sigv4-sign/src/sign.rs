@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
-    hash_canonical_request, string_to_sign_head, string_to_sign_tail, write_string_to_sign,
-    CanonicalHeader, CanonicalRequest, Sink, ALGORITHM,
+    hash_canonical_request, signed_header_names, string_to_sign_head, string_to_sign_tail,
+    write_string_to_sign, CanonicalHeader, CanonicalRequest, Sink, ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
 use crate::key::{hex64, sha256_hex, SigningKey, SigningKeyCache};
@@ -710,7 +710,7 @@ impl Signer {
                 push_scope(t, "/", day, scope_region, service);
                 t.push_str(", SignedHeaders=");
                 let sh_start = t.len();
-                write_signed_headers_str(t, headers);
+                write_signed_headers(t, headers, false);
                 signed_headers = (0, offset(sh_start), offset(t.len()));
                 t.push_str(", Signature=");
                 sig_start = t.len();
@@ -743,7 +743,7 @@ impl Signer {
                 let credential = out.entry(P_CREDENTIAL, start);
                 let date_e = out.query_pair(P_DATE, date);
                 let start = out.query_key(P_SIGNED_HEADERS);
-                write_signed_headers_encoded(&mut out.text, headers);
+                write_signed_headers(&mut out.text, headers, true);
                 let sh = out.entry(P_SIGNED_HEADERS, start);
                 let mut digits = [0u8; 20];
                 let expires = out.query_pair(P_EXPIRES, format_u64(expires, &mut digits));
@@ -806,7 +806,7 @@ impl Signer {
             out.entry(P_SIGNATURE, sig_start);
             let query_end = out.text.len();
             // The signed headers as they are (the query holds them encoded).
-            write_signed_headers_str(&mut out.text, headers);
+            write_signed_headers(&mut out.text, headers, false);
             (
                 (0, offset(query_end), offset(out.text.len())),
                 offset(query_end),
@@ -990,34 +990,20 @@ fn push_scope_encoded(out: &mut String, day: &str, region: Option<&str>, service
     out.push_str("%2Faws4_request");
 }
 
-/// Appends the signed-headers list (`host;x-amz-date`): the unique names of
-/// sorted headers.
-fn write_signed_headers_str(out: &mut String, headers: &[CanonicalHeader<'_>]) {
-    let mut prev: Option<&str> = None;
-    for h in headers {
-        if prev == Some(&*h.name) {
-            continue;
+/// Appends the signed-headers list (`host;x-amz-date`), or with `encoded`
+/// its URI-encoded form for `X-Amz-SignedHeaders` (`host%3Bx-amz-date`).
+fn write_signed_headers(out: &mut String, headers: &[CanonicalHeader<'_>], encoded: bool) {
+    for (i, name) in signed_header_names(headers).enumerate() {
+        match (i > 0, encoded) {
+            (true, false) => out.push(';'),
+            (true, true) => out.push_str("%3B"),
+            (false, _) => {}
         }
-        if prev.is_some() {
-            out.push(';');
+        if encoded {
+            uri_encode_str_into(out, name);
+        } else {
+            out.push_str(name);
         }
-        out.push_str(&h.name);
-        prev = Some(&h.name);
-    }
-}
-
-/// The signed-headers list URI-encoded, for `X-Amz-SignedHeaders`.
-fn write_signed_headers_encoded(out: &mut String, headers: &[CanonicalHeader<'_>]) {
-    let mut prev: Option<&str> = None;
-    for h in headers {
-        if prev == Some(&*h.name) {
-            continue;
-        }
-        if prev.is_some() {
-            out.push_str("%3B");
-        }
-        uri_encode_str_into(out, &h.name);
-        prev = Some(&h.name);
     }
 }
 
