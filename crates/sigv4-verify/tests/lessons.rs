@@ -11,44 +11,11 @@ use sigv4_sign::{
     AmzDate, Credentials, PayloadHash, Region, Service, Settings, SignableRequest, Signer,
     SigningParams,
 };
-use sigv4_verify::{
-    AuthLocation, FixedClock, Policy, StaticSecretStore, Verified, Verifier, VerifyError,
-};
+use sigv4_verify::{AuthLocation, Policy, VerifyError};
 
-const AKID: &str = "AKIDEXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-/// 2024-01-01T00:00:00Z.
-const T0: u64 = 1_704_067_200;
-
-struct Signed {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Signed {
-    fn with_header(mut self, n: &str, v: &str) -> Self {
-        self.headers.push((n.into(), v.into()));
-        self
-    }
-    fn replace_header(mut self, n: &str, v: &str) -> Self {
-        for h in &mut self.headers {
-            if h.0.eq_ignore_ascii_case(n) {
-                h.1 = v.into();
-            }
-        }
-        self
-    }
-    fn header(&self, n: &str) -> &str {
-        &self
-            .headers
-            .iter()
-            .find(|h| h.0.eq_ignore_ascii_case(n))
-            .unwrap()
-            .1
-    }
-}
+#[path = "support/signed.rs"]
+mod signed;
+use signed::{check, code, verifier_at, Signed, AKID, SECRET, T0};
 
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Loc {
@@ -100,33 +67,6 @@ fn sign(
         target,
         headers: out_headers,
         body: Vec::new(),
-    }
-}
-
-fn verifier(at: u64, policy: Policy) -> Verifier {
-    Verifier::new(StaticSecretStore::new().with_key(AKID, SECRET))
-        .with_policy(policy)
-        .with_clock(FixedClock(UNIX_EPOCH + Duration::from_secs(at)))
-}
-
-fn check(v: &Verifier, s: &Signed) -> Result<Verified, VerifyError> {
-    let pairs: Vec<(&str, &str)> = s
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let req = SignableRequest::new(&s.method, &s.target, &pairs).unwrap();
-    let store = StaticSecretStore::new().with_key(AKID, SECRET);
-    let _ = store;
-    v.verify_with(&req, Some(&s.body), |k| {
-        (k == AKID).then(|| Credentials::new(AKID, SECRET, None))
-    })
-}
-
-fn code(r: Result<Verified, VerifyError>) -> &'static str {
-    match r {
-        Ok(_) => "OK",
-        Err(e) => e.code(),
     }
 }
 
@@ -190,7 +130,7 @@ fn chunked_put(secret: &str, mode: StreamingMode, data: &[u8], loc: Loc) -> Sign
 
 #[test]
 fn wrong_secret_fails_in_every_payload_mode_and_location() {
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let body = b"hello world".to_vec();
     for loc in [Loc::Header, Loc::Query] {
         for payload in [PayloadHash::Body(&body), PayloadHash::Unsigned] {
@@ -227,7 +167,7 @@ fn wrong_secret_fails_in_every_payload_mode_and_location() {
 
 #[test]
 fn chunked_tamper_and_truncation() {
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let mut s = chunked_put(SECRET, StreamingMode::Signed, &[b'z'; 20_000], Loc::Header);
     let i = s.body.len() / 2;
     s.body[i] ^= 1;
@@ -238,14 +178,14 @@ fn chunked_tamper_and_truncation() {
     s.body.truncate(cut);
     assert_eq!(code(check(&v, &s)), "IncompleteBody");
     // Chunks larger than the policy allows.
-    let small = verifier(T0, Policy::default().with_max_chunk_size(4096));
+    let small = verifier_at(T0, Policy::default().with_max_chunk_size(4096));
     let s = chunked_put(SECRET, StreamingMode::Signed, &[b'z'; 20_000], Loc::Header);
     assert_eq!(code(check(&small, &s)), "InvalidChunkSizeError");
 }
 
 #[test]
 fn credentials_in_two_places_are_rejected() {
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let h = sign(
         SECRET,
         T0,
@@ -273,7 +213,7 @@ fn credentials_in_two_places_are_rejected() {
 
 #[test]
 fn strict_mode_rejects_unsigned_amz_and_content_headers() {
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let base = || {
         sign(
             SECRET,
@@ -300,7 +240,7 @@ fn strict_mode_rejects_unsigned_amz_and_content_headers() {
         assert!(e.to_xml(None).contains(&n.to_ascii_lowercase()), "{n}");
     }
     // Non-strict: an unsigned x-amz-meta header is tolerated.
-    let lax = verifier(T0, Policy::default().with_strict(false));
+    let lax = verifier_at(T0, Policy::default().with_strict(false));
     assert_eq!(
         code(check(&lax, &base().with_header("x-amz-meta-a", "b"))),
         "OK"
@@ -319,7 +259,7 @@ fn strict_mode_rejects_unsigned_amz_and_content_headers() {
 fn scope_date_must_match_request_date() {
     // Signed at 2024-01-01T23:59:00Z, then the date header moved past midnight.
     let at = T0 + 86_340;
-    let v = verifier(at, Policy::default());
+    let v = verifier_at(at, Policy::default());
     let s = sign(
         SECRET,
         at,
@@ -335,7 +275,7 @@ fn scope_date_must_match_request_date() {
     assert_eq!(e.code(), "AuthorizationHeaderMalformed");
     assert!(e.to_string().contains("credential date"), "{e}");
     // Region and service outside the policy.
-    let v = verifier(T0, Policy::default().with_allowed_regions(["eu-west-1"]));
+    let v = verifier_at(T0, Policy::default().with_allowed_regions(["eu-west-1"]));
     let s = sign(
         SECRET,
         T0,
@@ -347,7 +287,7 @@ fn scope_date_must_match_request_date() {
         None,
     );
     assert_eq!(code(check(&v, &s)), "AuthorizationHeaderMalformed");
-    let v = verifier(T0, Policy::default().with_allowed_services(["sts"]));
+    let v = verifier_at(T0, Policy::default().with_allowed_services(["sts"]));
     assert_eq!(code(check(&v, &s)), "AuthorizationHeaderMalformed");
     let q = sign(
         SECRET,
@@ -378,18 +318,18 @@ fn presign_expiry_bounds_expired_and_future() {
     };
     // Valid through the hour, expired after.
     assert_eq!(
-        code(check(&verifier(T0 + 3600, Policy::default()), &q())),
+        code(check(&verifier_at(T0 + 3600, Policy::default()), &q())),
         "OK"
     );
-    let e = check(&verifier(T0 + 3601, Policy::default()), &q()).unwrap_err();
+    let e = check(&verifier_at(T0 + 3601, Policy::default()), &q()).unwrap_err();
     assert_eq!(e.code(), "AccessDenied");
     assert_eq!(e.message(), "Request has expired");
     // Dated in the future (beyond the 15 min skew).
-    let e = check(&verifier(T0 - 901, Policy::default()), &q()).unwrap_err();
+    let e = check(&verifier_at(T0 - 901, Policy::default()), &q()).unwrap_err();
     assert_eq!(e.code(), "AccessDenied");
     assert_eq!(e.message(), "Request is not valid yet");
     // X-Amz-Expires out of 1..=604800.
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     for bad in ["0", "604801", "-1", "abc", ""] {
         let mut s = q();
         s.target = s
@@ -410,7 +350,7 @@ fn presign_expiry_bounds_expired_and_future() {
 
 #[test]
 fn duplicates_are_rejected() {
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let s = sign(
         SECRET,
         T0,
@@ -456,7 +396,7 @@ fn duplicates_are_rejected() {
 
 #[test]
 fn payload_rules() {
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     // x-amz-content-sha256 checked against the body.
     let mut s = sign(
         SECRET,
@@ -503,7 +443,7 @@ fn payload_rules() {
         None,
     );
     assert_eq!(code(check(&v, &s)), "OK");
-    let strict = verifier(T0, Policy::default().with_unsigned_payload_header(false));
+    let strict = verifier_at(T0, Policy::default().with_unsigned_payload_header(false));
     assert_eq!(code(check(&strict, &s)), "AccessDenied");
     let q = sign(
         SECRET,
@@ -515,7 +455,7 @@ fn payload_rules() {
         Loc::Query,
         None,
     );
-    let strict = verifier(T0, Policy::default().with_unsigned_payload_query(false));
+    let strict = verifier_at(T0, Policy::default().with_unsigned_payload_query(false));
     assert_eq!(code(check(&strict, &q)), "AccessDenied");
 }
 
@@ -537,12 +477,12 @@ fn unknown_key_can_be_hidden() {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let req = SignableRequest::new("GET", &s.target, &pairs).unwrap();
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     assert_eq!(
         code(v.verify_with(&req, Some(b""), |_| None)),
         "InvalidAccessKeyId"
     );
-    let v = verifier(T0, Policy::default().with_distinguish_unknown_key(false));
+    let v = verifier_at(T0, Policy::default().with_distinguish_unknown_key(false));
     assert_eq!(
         code(v.verify_with(&req, Some(b""), |_| None)),
         "SignatureDoesNotMatch"
@@ -567,7 +507,7 @@ fn session_tokens_and_expiry_from_the_store() {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let req = SignableRequest::new("GET", &s.target, &pairs).unwrap();
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let with_token = Credentials::new(AKID, SECRET, Some("tok".into()));
     assert_eq!(
         code(v.verify_with(&req, Some(b""), |_| Some(with_token.clone()))),
@@ -597,10 +537,10 @@ fn forwarded_host_and_authority() {
     .replace_header("host", "10.0.0.7:9000")
     .with_header("X-Forwarded-Host", "public.example.com");
     assert_eq!(
-        code(check(&verifier(T0, Policy::default()), &s)),
+        code(check(&verifier_at(T0, Policy::default()), &s)),
         "SignatureDoesNotMatch"
     );
-    let v = verifier(
+    let v = verifier_at(
         T0,
         Policy::default().with_forwarded_host_header("x-forwarded-host"),
     );
@@ -617,10 +557,10 @@ fn forwarded_host_and_authority() {
         None,
     );
     assert!(s.headers.iter().all(|h| !h.0.eq_ignore_ascii_case("host")));
-    assert_eq!(code(check(&verifier(T0, Policy::default()), &s)), "OK");
+    assert_eq!(code(check(&verifier_at(T0, Policy::default()), &s)), "OK");
     s.target = "https://other.example.com/key".into();
     assert_eq!(
-        code(check(&verifier(T0, Policy::default()), &s)),
+        code(check(&verifier_at(T0, Policy::default()), &s)),
         "SignatureDoesNotMatch"
     );
 }
@@ -637,10 +577,10 @@ fn signature_debug_is_opt_in() {
         Loc::Header,
         None,
     );
-    let e = check(&verifier(T0, Policy::default()), &s).unwrap_err();
+    let e = check(&verifier_at(T0, Policy::default()), &s).unwrap_err();
     assert!(!e.to_xml(None).contains("CanonicalRequest"));
     let e = check(
-        &verifier(T0, Policy::default().with_signature_debug(true)),
+        &verifier_at(T0, Policy::default().with_signature_debug(true)),
         &s,
     )
     .unwrap_err();
@@ -655,7 +595,7 @@ fn signature_debug_is_opt_in() {
 
 #[test]
 fn signing_key_derived_once_per_scope() {
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let s = sign(
         SECRET,
         T0,
@@ -699,7 +639,7 @@ fn async_verify_uses_the_store() {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let req = SignableRequest::new("GET", &s.target, &pairs).unwrap();
-    let v = verifier(T0, Policy::default());
+    let v = verifier_at(T0, Policy::default());
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

@@ -17,14 +17,16 @@ use sigv4_sign::sigv4a::{RegionSet, SigV4aSigner};
 use sigv4_sign::{
     AmzDate, Credentials, PayloadHash, Region, Service, SignableRequest, SigningParams,
 };
-use sigv4_verify::{
-    AuthLocation, FixedClock, Policy, StaticSecretStore, Verified, Verifier, VerifyError,
-};
+use sigv4_verify::{AuthLocation, FixedClock, Policy, StaticSecretStore, Verifier, VerifyError};
 
 #[path = "support/suite.rs"]
 mod suite;
 
 use suite::{case_dirs, load_case, suite_dir, verify_full, walk};
+
+#[path = "support/signed.rs"]
+mod signed;
+use signed::{check, code, creds, verifier_at, Signed, AKID, SECRET, T0};
 
 /// The suite folders with a request only (no signed request to verify).
 const REQUEST_ONLY: [&str; 2] = [
@@ -120,49 +122,7 @@ fn suite_time_skew() {
 
 // ---- Requests signed by our SigV4a signer ----
 
-const AKID: &str = "AKIDEXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-/// 2024-01-01T00:00:00Z.
-const T0: u64 = 1_704_067_200;
 const HOST: (&str, &str) = ("host", "mrap.accesspoint.s3-global.amazonaws.com");
-
-#[derive(Clone, Debug)]
-struct Signed {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Signed {
-    fn header(&self, n: &str) -> &str {
-        &self
-            .headers
-            .iter()
-            .find(|h| h.0.eq_ignore_ascii_case(n))
-            .unwrap()
-            .1
-    }
-
-    fn replace_header(mut self, n: &str, v: &str) -> Self {
-        for h in &mut self.headers {
-            if h.0.eq_ignore_ascii_case(n) {
-                h.1 = v.into();
-            }
-        }
-        self
-    }
-
-    fn with_header(mut self, n: &str, v: &str) -> Self {
-        self.headers.push((n.into(), v.into()));
-        self
-    }
-
-    fn without_header(mut self, n: &str) -> Self {
-        self.headers.retain(|h| !h.0.eq_ignore_ascii_case(n));
-        self
-    }
-}
 
 #[allow(clippy::too_many_arguments)]
 fn sign_v4a(
@@ -209,33 +169,6 @@ fn sign_v4a(
         target,
         headers: out_headers,
         body: body.to_vec(),
-    }
-}
-
-fn creds() -> Credentials {
-    Credentials::new(AKID, SECRET, None)
-}
-
-fn verifier_at(at: u64, policy: Policy) -> Verifier {
-    Verifier::new(StaticSecretStore::new().with_key(AKID, SECRET))
-        .with_policy(policy)
-        .with_clock(FixedClock(UNIX_EPOCH + Duration::from_secs(at)))
-}
-
-fn check(v: &Verifier, s: &Signed) -> Result<Verified, VerifyError> {
-    let pairs: Vec<(&str, &str)> = s
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let req = SignableRequest::new(&s.method, &s.target, &pairs).unwrap();
-    v.verify_with(&req, Some(&s.body), |akid| (akid == AKID).then(creds))
-}
-
-fn code(r: Result<Verified, VerifyError>) -> &'static str {
-    match r {
-        Ok(_) => "OK",
-        Err(e) => e.code(),
     }
 }
 
