@@ -24,23 +24,12 @@ use aws_sigv4::http_request::{
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 
-/// The built example `name`, refused when older than its source.
+#[path = "support/example_bin.rs"]
+mod example_bin;
+
+/// The built example `name` (see `support/example_bin.rs`).
 fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-    let built = std::fs::metadata(&bin).and_then(|m| m.modified());
-    let edited = std::fs::metadata(&src).unwrap().modified().unwrap();
-    match built {
-        Ok(t) if t >= edited => bin,
-        _ => panic!(
-            "{} is missing or older than {}: run `cargo test -p sigv4` (which builds the \
-             examples) or `cargo build -p sigv4 --examples` first",
-            bin.display(),
-            src.display()
-        ),
-    }
+    example_bin::example_bin(name, "-p sigv4")
 }
 
 /// A command for the example with an isolated environment.

@@ -12,23 +12,12 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-/// The built example, refused when older than its source.
+#[path = "../../../tests/support/example_bin.rs"]
+mod example_bin;
+
+/// The built example (see tests/support/example_bin.rs).
 fn chunked_put() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = dir.join(format!("chunked_put{}", std::env::consts::EXE_SUFFIX));
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/chunked_put.rs");
-    let built = std::fs::metadata(&bin).and_then(|m| m.modified());
-    let edited = std::fs::metadata(&src).unwrap().modified().unwrap();
-    match built {
-        Ok(t) if t >= edited => bin,
-        _ => panic!(
-            "{} is missing or older than {}: run `cargo test -p sigv4-sign` (which builds \
-             the examples) or `cargo build -p sigv4-sign --example chunked_put` first",
-            bin.display(),
-            src.display()
-        ),
-    }
+    example_bin::example_bin("chunked_put", "-p sigv4-sign")
 }
 
 /// Runs the example with `args` and an empty environment.

@@ -20,23 +20,12 @@ use sigv4_sign::{
     Credentials, PayloadHash, Region, Service, SignableRequest, Signer, SigningParams,
 };
 
-/// The built example `name`, refused when older than its source.
+#[path = "../../../tests/support/example_bin.rs"]
+mod example_bin;
+
+/// The built example `name` (see tests/support/example_bin.rs).
 fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().join("examples");
-    let bin = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-    let built = std::fs::metadata(&bin).and_then(|m| m.modified());
-    let edited = std::fs::metadata(&src).unwrap().modified().unwrap();
-    match built {
-        Ok(t) if t >= edited => bin,
-        _ => panic!(
-            "{} is missing or older than {}: run `cargo test -p sigv4-verify --features tower` \
-             (which builds the examples) or `cargo build -p sigv4-verify --features tower --examples`",
-            bin.display(),
-            src.display()
-        ),
-    }
+    example_bin::example_bin(name, "-p sigv4-verify --features tower")
 }
 
 /// An example server, killed when dropped.
