@@ -8,6 +8,8 @@ use std::time::SystemTime;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::canonical::has_byte_at_or_below_space;
+
 /// AWS credentials: access key id, secret access key, optional session token
 /// and expiry, and the name of the provider that produced them.
 ///
@@ -30,6 +32,12 @@ struct Inner {
     secret_access_key: Zeroizing<String>,
     /// Shared, so that a signed request's `X-Amz-Security-Token` can borrow it.
     session_token: Option<Arc<Zeroizing<String>>>,
+    /// The token holds no byte at or below a space (nothing to trim or fold
+    /// in the canonical `x-amz-security-token` line); found once, here.
+    token_is_canonical: bool,
+    /// The access key id can stand in a credential scope: not empty, no
+    /// `/`, space, control byte or DEL; found once, here.
+    access_key_id_is_valid: bool,
     expiry: Option<SystemTime>,
     provider_name: Cow<'static, str>,
 }
@@ -41,10 +49,20 @@ impl Credentials {
         secret_access_key: impl Into<String>,
         session_token: Option<String>,
     ) -> Self {
+        let token_is_canonical = session_token
+            .as_deref()
+            .is_some_and(|t| !has_byte_at_or_below_space(t.as_bytes()));
+        let access_key_id: String = access_key_id.into();
+        let access_key_id_is_valid = !access_key_id.is_empty()
+            && !access_key_id
+                .bytes()
+                .any(|b| b == b'/' || b <= b' ' || b == 0x7f);
         Self(Arc::new(Inner {
-            access_key_id: access_key_id.into(),
+            access_key_id,
+            access_key_id_is_valid,
             secret_access_key: Zeroizing::new(secret_access_key.into()),
             session_token: session_token.map(|t| Arc::new(Zeroizing::new(t))),
+            token_is_canonical,
             expiry: None,
             provider_name: Cow::Borrowed("Static"),
         }))
@@ -77,6 +95,16 @@ impl Credentials {
     /// The session token of temporary credentials, if any. Never log it.
     pub fn session_token(&self) -> Option<&str> {
         self.0.session_token.as_deref().map(|t| t.as_str())
+    }
+
+    /// Whether the access key id can stand in a credential scope.
+    pub(crate) fn access_key_id_is_valid(&self) -> bool {
+        self.0.access_key_id_is_valid
+    }
+
+    /// Whether the session token can enter a canonical request unscanned.
+    pub(crate) fn session_token_is_canonical(&self) -> bool {
+        self.0.token_is_canonical
     }
 
     /// The session token, shared (zeroized when the last holder drops it).

@@ -362,7 +362,7 @@ mod tests {
 
     #[test]
     fn control_bytes_are_found_at_every_position() {
-        for len in 0..20 {
+        for len in 0..70 {
             let clean = vec![b'a'; len];
             assert_eq!(find_control(&clean), None);
             for pos in 0..len {
@@ -383,7 +383,7 @@ mod tests {
 
     #[test]
     fn byte_finders_match_a_plain_search() {
-        for len in 0..20 {
+        for len in 0..70 {
             let clean = vec![b'a'; len];
             assert_eq!(find_control_or_hash(&clean), None);
             assert_eq!(find_byte2(&clean, b'/', b'?'), None);

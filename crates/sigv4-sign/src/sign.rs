@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
     hash_canonical_request, signed_header_names, string_to_sign_head, string_to_sign_tail,
-    write_string_to_sign, CanonicalHeader, CanonicalRequest, Sink, ALGORITHM,
+    write_string_to_sign, CanonicalHeader, CanonicalRequest, Sink, SliceSink, ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
 use crate::key::{hex64, sha256_hex, SigningKey, SigningKeyCache};
@@ -506,7 +506,7 @@ impl Signer {
         }
         let creds = params.credentials;
         let akid = creds.access_key_id();
-        if akid.is_empty() || akid.bytes().any(|b| b == b'/' || b <= b' ' || b == 0x7f) {
+        if !creds.access_key_id_is_valid() {
             return Err(SigningError::InvalidAccessKeyId);
         }
         let settings = params.settings;
@@ -544,7 +544,8 @@ impl Signer {
         let add_content_sha = !is_query && settings.content_sha256_header;
 
         // Headers that enter the canonical request.
-        let mut headers = HeaderList::new();
+        let mut inline_headers = [HeaderList::EMPTY; HeaderList::INLINE];
+        let mut headers = HeaderList::new(&mut inline_headers);
         let mut has_host = false;
         let mut error = None;
         request.for_each_header(|name, value| {
@@ -572,7 +573,11 @@ impl Signer {
                 Cow::Owned(name.to_ascii_lowercase())
             };
             has_host |= name == "host";
-            headers.push(CanonicalHeader { name, value });
+            headers.push(CanonicalHeader {
+                name,
+                value,
+                canonical: false,
+            });
         });
         if let Some(e) = error {
             return Err(e);
@@ -583,6 +588,7 @@ impl Signer {
             headers.push(CanonicalHeader {
                 name: Cow::Borrowed("host"),
                 value: authority_host.as_bytes(),
+                canonical: false,
             });
         }
         let date = time.as_str();
@@ -590,23 +596,27 @@ impl Signer {
             headers.push(CanonicalHeader {
                 name: Cow::Borrowed("x-amz-date"),
                 value: date.as_bytes(),
+                canonical: true,
             });
             if let Some(rs) = scheme.region_set {
                 headers.push(CanonicalHeader {
                     name: Cow::Borrowed("x-amz-region-set"),
                     value: rs.as_bytes(),
+                    canonical: false,
                 });
             }
             if let (Some(t), true) = (token, token_signed) {
                 headers.push(CanonicalHeader {
                     name: Cow::Borrowed("x-amz-security-token"),
                     value: t.as_bytes(),
+                    canonical: creds.session_token_is_canonical(),
                 });
             }
             if add_content_sha {
                 headers.push(CanonicalHeader {
                     name: Cow::Borrowed("x-amz-content-sha256"),
                     value: payload_hash.as_bytes(),
+                    canonical: true,
                 });
             }
         }
@@ -874,15 +884,23 @@ impl Hashing {
         // one call: cheaper than hashing piece by piece as it is written.
         let hashed = SCRATCH.try_with(|s| {
             let mut v = s.try_borrow_mut().ok()?;
-            v.clear();
-            cr.write(&mut v);
-            let hash = hash_canonical_request(&v);
-            // It holds the session token: not kept past this signature.
-            v.fill(0);
-            if v.capacity() > MAX_SCRATCH {
-                // Don't keep the memory of an unusually large request.
-                *v = Vec::new();
+            // The buffer is kept zeroed at its full length between uses.
+            let mut sink = SliceSink::new(&mut v);
+            cr.write_to(&mut sink);
+            let n = sink.written();
+            if !sink.fitted() {
+                // What did fit may hold part of the token.
+                v.fill(0);
+                if n > MAX_SCRATCH {
+                    return None;
+                }
+                v.resize(n.next_power_of_two().max(1024), 0);
+                cr.write_to(&mut SliceSink::new(&mut v));
             }
+            let written = v.get_mut(..n)?;
+            let hash = hash_canonical_request(written);
+            // It holds the session token: not kept past this signature.
+            written.fill(0);
             Some(hash)
         });
         match hashed {
@@ -904,35 +922,48 @@ impl Hashing {
     }
 }
 
-/// The headers that enter the canonical request: inline up to
-/// [`HeaderList::INLINE`], so that common requests need no allocation.
-struct HeaderList<'a> {
-    inline: [CanonicalHeader<'a>; HeaderList::INLINE],
+/// The headers that enter the canonical request: in a caller's array up to
+/// [`HeaderList::INLINE`], so that common requests need no allocation (and
+/// the array is never moved).
+struct HeaderList<'s, 'a> {
+    inline: &'s mut [CanonicalHeader<'a>; HeaderList::INLINE],
     len: usize,
     spilled: Vec<CanonicalHeader<'a>>,
 }
 
-impl<'a> HeaderList<'a> {
+impl<'s, 'a> HeaderList<'s, 'a> {
     const INLINE: usize = 10;
     const EMPTY: CanonicalHeader<'static> = CanonicalHeader {
         name: Cow::Borrowed(""),
         value: b"",
+        canonical: false,
     };
 
-    fn new() -> Self {
+    fn new(inline: &'s mut [CanonicalHeader<'a>; HeaderList::INLINE]) -> Self {
         Self {
-            inline: [Self::EMPTY; Self::INLINE],
+            inline,
             len: 0,
             spilled: Vec::new(),
         }
     }
 
+    /// Inlined: a header built by the caller is stored field by field
+    /// (moving it through memory in whole 16-byte words right after it was
+    /// written in 8-byte ones stalls on store forwarding).
+    #[inline(always)]
     fn push(&mut self, h: CanonicalHeader<'a>) {
-        if self.spilled.is_empty() && self.len < Self::INLINE {
-            self.inline[self.len] = h;
-            self.len += 1;
-            return;
+        if self.spilled.is_empty() {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = h;
+                self.len += 1;
+                return;
+            }
         }
+        self.spill(h);
+    }
+
+    #[cold]
+    fn spill(&mut self, h: CanonicalHeader<'a>) {
         if self.spilled.is_empty() {
             self.spilled.reserve(2 * Self::INLINE);
             let inline = &mut self.inline[..self.len];
@@ -1185,6 +1216,87 @@ impl Signer {
     pub fn with_key_capacity(capacity: usize) -> Self {
         Self {
             keys: SigningKeyCache::with_capacity(capacity),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::{Region, Service};
+
+    /// The per-thread buffer: canonical requests shorter and longer than
+    /// its first size, than any size it kept, and than `MAX_SCRATCH`, in an
+    /// order that grows it, reuses it and bypasses it, hash as the debug
+    /// path (its own buffer) does; and it holds only zeros afterwards.
+    #[test]
+    fn the_scratch_buffer_grows_and_is_wiped() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("TOKEN-TOKEN".into()));
+        let region = Region::new("us-east-1").unwrap();
+        let service = Service::new("service").unwrap();
+        let time = AmzDate::from_unix(1_440_938_160).unwrap();
+        let params = SigningParams::new(&creds, &region, &service, time);
+        let debug = params.clone().with_debug(true);
+        let signer = Signer::new();
+        for len in [
+            0, 700, 1_000, 1_100, 5_000, 100, 16_000, 16_384, 20_000, 70_000, 10,
+        ] {
+            let value = "v".repeat(len);
+            let headers = [("x-long", value.as_str())];
+            let req = SignableRequest::new("GET", "https://example.com/a?b=c", &headers).unwrap();
+            for presign in [false, true] {
+                let (fast, slow) = if presign {
+                    let d = Duration::from_secs(60);
+                    (
+                        signer.presign(&req, PayloadHash::Unsigned, &params, d),
+                        signer.presign(&req, PayloadHash::Unsigned, &debug, d),
+                    )
+                } else {
+                    (
+                        signer.sign(&req, PayloadHash::Body(b"x"), &params),
+                        signer.sign(&req, PayloadHash::Body(b"x"), &debug),
+                    )
+                };
+                let (fast, slow) = (fast.unwrap(), slow.unwrap());
+                let cr = &slow.debug().unwrap().canonical_request;
+                assert!(cr.len() > len, "{len}");
+                assert_eq!(fast.signature(), slow.signature(), "{len} {presign}");
+                SCRATCH.with(|s| {
+                    let s = s.borrow();
+                    assert!(s.len() <= MAX_SCRATCH, "{len}");
+                    assert!(s.iter().all(|&b| b == 0), "{len}: scratch not wiped");
+                });
+            }
+        }
+    }
+
+    /// Tokens with spaces or tabs are trimmed and folded like any header
+    /// value (only clean ones skip the scan).
+    #[test]
+    fn a_token_with_whitespace_is_folded() {
+        for (token, line) in [
+            ("  a \t b  ", "x-amz-security-token:a b\n"),
+            ("ab+/=", "x-amz-security-token:ab+/=\n"),
+        ] {
+            let creds = Credentials::new("AKIDEXAMPLE", "secret", Some(token.into()));
+            let region = Region::new("us-east-1").unwrap();
+            let service = Service::new("service").unwrap();
+            let time = AmzDate::from_unix(1_440_938_160).unwrap();
+            let params = SigningParams::new(&creds, &region, &service, time);
+            let req = SignableRequest::new("GET", "https://example.com/", &[]).unwrap();
+            let signer = Signer::new();
+            let fast = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
+            let slow = signer
+                .sign(
+                    &req,
+                    PayloadHash::Unsigned,
+                    &params.clone().with_debug(true),
+                )
+                .unwrap();
+            let cr = String::from_utf8(slow.debug().unwrap().canonical_request.clone()).unwrap();
+            assert!(cr.contains(line), "{cr}");
+            assert_eq!(fast.signature(), slow.signature());
         }
     }
 }

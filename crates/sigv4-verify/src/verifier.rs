@@ -1023,6 +1023,7 @@ impl Verifier {
             std::array::from_fn(|_| CanonicalHeader {
                 name: Cow::Borrowed(""),
                 value: &[],
+                canonical: false,
             });
         let mut canon_headers = CanonBuf {
             inline: &mut canon_inline,
@@ -1037,6 +1038,7 @@ impl Verifier {
                 canon_headers.push(CanonicalHeader {
                     name: Cow::Borrowed(name),
                     value: h,
+                    canonical: false,
                 });
                 continue;
             }
@@ -1046,6 +1048,7 @@ impl Verifier {
                     canon_headers.push(CanonicalHeader {
                         name: Cow::Borrowed(name),
                         value: v,
+                        canonical: false,
                     });
                 }
             }
