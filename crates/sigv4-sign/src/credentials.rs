@@ -127,6 +127,19 @@ impl Credentials {
         self.0.expiry.is_some_and(|e| e <= now)
     }
 
+    /// Whether `self` and `other` hold the same session token (or both
+    /// none): a pointer comparison when they share it, as clones do.
+    pub(crate) fn same_token_as(&self, other: &Credentials) -> bool {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return true;
+        }
+        match (&self.0.session_token, &other.0.session_token) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a.as_str() == b.as_str(),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
     /// Whether `self` and `other` hold the same key pair (constant time in the secret).
     pub(crate) fn same_key_as(&self, other: &Credentials) -> bool {
         if Arc::ptr_eq(&self.0, &other.0) {

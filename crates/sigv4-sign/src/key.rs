@@ -313,7 +313,7 @@ impl SigningKeyCache {
                 .find(|e| e.is_for(credentials, date, region, service))
             {
                 let token = match credentials.session_token() {
-                    Some(t) if want_token && e.credentials.session_token() == Some(t) => {
+                    Some(t) if want_token && e.credentials.same_token_as(credentials) => {
                         Some(Arc::clone(e.encoded_token.get_or_init(|| encode_token(t))))
                     }
                     Some(t) if want_token => Some(encode_token(t)),
@@ -345,7 +345,7 @@ impl SigningKeyCache {
         if let Ok(entries) = self.entries.read() {
             if let Some(e) = entries.iter().find(|e| {
                 e.is_for(credentials, date, region, service)
-                    && e.credentials.session_token() == Some(token)
+                    && e.credentials.same_token_as(credentials)
             }) {
                 return Some(Arc::clone(e.encoded_token.get_or_init(|| encode(token))));
             }

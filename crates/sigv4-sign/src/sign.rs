@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
-    hash_canonical_request, signed_header_names, string_to_sign_head, string_to_sign_tail,
-    write_string_to_sign, CanonicalHeader, CanonicalRequest, Sink, SliceSink, ALGORITHM,
+    hash_canonical_request, signed_header_names, sort_prefix, string_to_sign_head,
+    string_to_sign_tail, write_string_to_sign, CanonicalHeader, CanonicalRequest, Sink, SliceSink,
+    ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
 use crate::key::{hex64, sha256_hex, SigningKey, SigningKeyCache};
@@ -1118,31 +1119,13 @@ fn replaced_by_ours(
 /// A stable insertion sort by name: header lists are short and often
 /// nearly sorted. Compares an 8-byte prefix first.
 fn sort_headers(headers: &mut [CanonicalHeader<'_>]) {
-    /// The first 8 bytes as a big-endian number (zero-padded), so that
-    /// numbers order like the names.
-    #[inline]
-    fn prefix(name: &str) -> u64 {
-        let b = name.as_bytes();
-        if let Some(w) = b.first_chunk::<8>() {
-            return u64::from_be_bytes(*w);
-        }
-        let mut k = 0u64;
-        for &c in b {
-            k = (k << 8) | u64::from(c);
-        }
-        // b.len() < 8 here; an empty name (never signed) gives 0.
-        u32::try_from(8 * (8 - b.len()))
-            .ok()
-            .and_then(|shift| k.checked_shl(shift))
-            .unwrap_or(0)
-    }
     let mut keys = [0u64; HeaderList::INLINE];
     if headers.len() > keys.len() {
         CanonicalRequest::sort_headers(headers);
         return;
     }
     for (k, h) in keys.iter_mut().zip(headers.iter()) {
-        *k = prefix(&h.name);
+        *k = sort_prefix(h.name.as_bytes());
     }
     for i in 1..headers.len() {
         let mut j = i;
