@@ -228,9 +228,13 @@ pub(crate) fn sort_prefix(b: &[u8]) -> u64 {
     if let Some(w) = b.first_chunk::<8>() {
         return u64::from_be_bytes(*w);
     }
-    let mut w = [0u8; 8];
-    w[..b.len()].copy_from_slice(b);
-    u64::from_be_bytes(w)
+    // Shorter than 8 bytes: shifted in byte by byte (a `memcpy` into a
+    // word then read whole would stall on store forwarding).
+    let mut w = 0u64;
+    for (i, &c) in b.iter().enumerate() {
+        w |= u64::from(c) << (56 - 8 * i);
+    }
+    w
 }
 
 /// `a < b`, by [`sort_prefix`] first.
