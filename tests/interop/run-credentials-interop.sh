@@ -44,33 +44,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_up() { # port
-    for _ in $(seq 1 100); do
-        if "$python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$1/moto-api/', timeout=1)" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.2
-    done
-    echo "run-credentials-interop: moto on port $1 did not start" >&2
-    cat "$work"/moto-*.log >&2 || true
-    return 1
-}
-
+# shellcheck source=lib-moto.sh
+source tests/interop/lib-moto.sh
 # The set-up makes exactly this many unsigned calls (see credentials_setup.py).
 setup_calls=7
-checking_port="$(free_port)"
-INITIAL_NO_AUTH_ACTION_COUNT=$setup_calls "$venv/bin/moto_server" -H 127.0.0.1 -p "$checking_port" \
-    >"$work/moto-checking.log" 2>&1 &
-pids+=($!)
-plain_port="$(free_port)"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$plain_port" >"$work/moto-plain.log" 2>&1 &
-pids+=($!)
-wait_up "$checking_port"
-wait_up "$plain_port"
+moto_start "$venv" "$work/moto-checking.log" INITIAL_NO_AUTH_ACTION_COUNT=$setup_calls || exit 1
+pids+=("$moto_pid")
+checking_port="$moto_port"
+moto_start "$venv" "$work/moto-plain.log" || exit 1
+pids+=("$moto_pid")
+plain_port="$moto_port"
 checking="http://127.0.0.1:$checking_port"
 plain="http://127.0.0.1:$plain_port"
 

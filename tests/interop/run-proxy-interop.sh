@@ -42,20 +42,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # --- upstream: plain moto (accepts any signature)
-moto_port="$(free_port)"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$moto_port/moto-api/"; then break; fi
-    sleep 0.2
-done
-curl -sf -o /dev/null "http://127.0.0.1:$moto_port/moto-api/" \
-    || { echo "run-proxy-interop: moto did not start" >&2; cat "$work/moto.log" >&2; exit 1; }
+# shellcheck source=lib-moto.sh
+source tests/interop/lib-moto.sh
+moto_start "$venv" "$work/moto.log" || exit 1
+pids+=("$moto_pid")
 
 # --- the proxy, with its own client keys; upstream keys from the environment
 key=AKIDPROXYINTEROP

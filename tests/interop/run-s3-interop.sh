@@ -31,6 +31,8 @@ venv="$(bash tests/interop/setup-venv.sh | tail -n1)"
 py="$venv/bin/python"
 # shellcheck source=lib-s3s-fs.sh
 source tests/interop/lib-s3s-fs.sh
+# shellcheck source=lib-moto.sh
+source tests/interop/lib-moto.sh
 s3s_fs_install
 
 echo "run-s3-interop: building sigv4 and the s3_put_get and presign examples" >&2
@@ -41,9 +43,8 @@ example="$root/target/debug/examples/s3_put_get"
 presign_example="$root/target/debug/examples/presign"
 
 work="$(mktemp -d)"
-moto_pid=""
 cleanup() {
-    [[ -n "$moto_pid" ]] && { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
+    [[ -n "$moto_pid" ]] && moto_stop "$moto_pid"
     s3s_fs_stop
     rm -rf "$work"
 }
@@ -73,18 +74,8 @@ fetch() { local url="$1"; shift; rm -f "$work/body"; curl -sS -o "$work/body" -w
 keys=("plain.txt" "with space.txt" "utf8-é-ключ-日本.txt" "a+b.txt" "k=v.txt" "100%.txt" "all of+them=%é.txt")
 
 start_moto() {
-    local port
-    port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    endpoint="http://127.0.0.1:$port"
-    INITIAL_NO_AUTH_ACTION_COUNT=3 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" \
-        >"$work/moto.log" 2>&1 &
-    moto_pid=$!
-    for _ in $(seq 1 100); do
-        if "$py" -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
-            break
-        fi
-        sleep 0.1
-    done
+    moto_start "$venv" "$work/moto.log" INITIAL_NO_AUTH_ACTION_COUNT=3 || return 2
+    endpoint="http://127.0.0.1:$moto_port"
     # The three unchecked calls: a user, its key, a policy allowing everything.
     read -r akid secret < <("$py" - "$endpoint" <<'EOF'
 import json, sys, boto3
