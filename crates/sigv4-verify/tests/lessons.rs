@@ -471,11 +471,7 @@ fn unknown_key_can_be_hidden() {
         Loc::Header,
         None,
     );
-    let pairs: Vec<(&str, &str)> = s
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let pairs = s.header_pairs();
     let req = SignableRequest::new("GET", &s.target, &pairs).unwrap();
     let v = verifier_at(T0, Policy::default());
     assert_eq!(
@@ -501,11 +497,7 @@ fn session_tokens_and_expiry_from_the_store() {
         Loc::Header,
         None,
     );
-    let pairs: Vec<(&str, &str)> = s
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let pairs = s.header_pairs();
     let req = SignableRequest::new("GET", &s.target, &pairs).unwrap();
     let v = verifier_at(T0, Policy::default());
     let with_token = Credentials::new(AKID, SECRET, Some("tok".into()));
@@ -633,11 +625,7 @@ fn async_verify_uses_the_store() {
         Loc::Header,
         None,
     );
-    let pairs: Vec<(&str, &str)> = s
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let pairs = s.header_pairs();
     let req = SignableRequest::new("GET", &s.target, &pairs).unwrap();
     let v = verifier_at(T0, Policy::default());
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -200,11 +200,7 @@ fn sign_then_verify_round_trips() {
     }
     // The async path, with the key from the store.
     let s = sign_v4a(&creds(), "*", T0, "GET", "/k", &[HOST], b"", false);
-    let pairs: Vec<(&str, &str)> = s
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let pairs = s.header_pairs();
     let req = SignableRequest::new(&s.method, &s.target, &pairs).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -400,11 +396,7 @@ fn session_tokens_are_checked() {
         .build()
         .unwrap();
     let run = |s: &Signed| {
-        let pairs: Vec<(&str, &str)> = s
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let pairs = s.header_pairs();
         let req = SignableRequest::new(&s.method, &s.target, &pairs).unwrap();
         rt.block_on(v.verify(&req, Some(b""))).map(|_| ())
     };

@@ -49,6 +49,14 @@ impl Signed {
         self.headers.retain(|h| !h.0.eq_ignore_ascii_case(n));
         self
     }
+
+    /// The headers as `(name, value)` pairs, for `SignableRequest::new`.
+    pub fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
 }
 
 /// AKID/SECRET, without a session token.
@@ -66,11 +74,7 @@ pub fn verifier_at(at: u64, policy: Policy) -> Verifier {
 
 /// Verifies `s` with its body, knowing only AKID.
 pub fn check(v: &Verifier, s: &Signed) -> Result<Verified, VerifyError> {
-    let pairs: Vec<(&str, &str)> = s
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
+    let pairs = s.header_pairs();
     let req = SignableRequest::new(&s.method, &s.target, &pairs).unwrap();
     v.verify_with(&req, Some(&s.body), |akid| (akid == AKID).then(creds))
 }
