@@ -330,7 +330,7 @@ pub fn presign_post(
     }
     let creds = params.credentials;
     let akid = creds.access_key_id();
-    if akid.is_empty() || akid.bytes().any(|b| b == b'/' || b <= b' ' || b == 0x7f) {
+    if !creds.access_key_id_is_valid() {
         return Err(SigningError::InvalidAccessKeyId.into());
     }
     for (name, _) in fields {
