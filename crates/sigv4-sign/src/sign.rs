@@ -907,7 +907,9 @@ impl Hashing {
         match hashed {
             Ok(Some(h)) => Self::Done(h),
             _ => {
-                let mut v = Vec::new();
+                // Longer than the per-thread buffer keeps (or no buffer):
+                // a buffer of its own, wiped when dropped (it holds the token).
+                let mut v = Zeroizing::new(Vec::new());
                 cr.write(&mut v);
                 Self::Done(hash_canonical_request(&v))
             }
@@ -1207,7 +1209,6 @@ impl Signer {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::{Region, Service};
 
     /// The per-thread buffer: canonical requests shorter and longer than
     /// its first size, than any size it kept, and than `MAX_SCRATCH`, in an
