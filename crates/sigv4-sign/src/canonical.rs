@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 
 use crate::encode::{
@@ -283,18 +282,43 @@ fn write_header_value_to<S: Sink + ?Sized>(out: &mut S, value: &[u8]) {
     }
 }
 
-/// Whether some byte of `b` is at most 0x20, without a scalar loop for any
-/// length: 16-byte lanes (compiled to vector minimums) with an overlapping
-/// last lane, or one or two 8-byte words for short values (SWAR: a byte
-/// below 0x21 borrows in `x - 0x21..21` and sets its high bit where `x`'s is
-/// clear; borrows only reach higher bytes from a byte that is below 0x21
-/// itself, so the answer is exact).
+/// Whether some byte of `b` is at most 0x20 (see [`has_low_byte`]).
+#[inline]
 pub(crate) fn has_byte_at_or_below_space(b: &[u8]) -> bool {
+    has_low_byte::<false>(b)
+}
+
+/// Whether a header value is *plain*: no byte at or below 0x20 and no DEL
+/// (0x7f). A plain value is valid as it is (no control byte, no line break)
+/// and canonical as it is (nothing to trim or fold), so one pass over it
+/// replaces both the validity check and the whitespace scan.
+#[inline]
+pub(crate) fn is_plain_value(b: &[u8]) -> bool {
+    !has_low_byte::<true>(b)
+}
+
+/// Whether some byte of `b` is at most 0x20 or, with `DEL`, equals 0x7f,
+/// without a scalar loop for any length: 32-byte lanes (compiled to vector
+/// minimums) with an overlapping last lane, or one or two 8-byte words for
+/// short values (SWAR: a byte below 0x21 borrows in `x - 0x21..21` and sets
+/// its high bit where `x`'s is clear; borrows only reach higher bytes from a
+/// byte that is below 0x21 itself, so the answer is exact). DEL is mapped
+/// to 0 first, so the same minimum finds it.
+#[inline]
+fn has_low_byte<const DEL: bool>(b: &[u8]) -> bool {
     const LOW: u64 = u64::from_ne_bytes([0x21; 8]);
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const DELS: u64 = u64::from_ne_bytes([0x7f; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     let below = |w: [u8; 8]| {
         let x = u64::from_ne_bytes(w);
-        x.wrapping_sub(LOW) & !x & HIGH != 0
+        let mut hit = x.wrapping_sub(LOW) & !x;
+        if DEL {
+            // A zero byte of `x ^ 0x7f..7f` is a DEL (exact, as above).
+            let d = x ^ DELS;
+            hit |= d.wrapping_sub(ONES) & !d;
+        }
+        hit & HIGH != 0
     };
     let n = b.len();
     if n >= 16 {
@@ -304,6 +328,7 @@ pub(crate) fn has_byte_at_or_below_space(b: &[u8]) -> bool {
         let mut m = [u8::MAX; 32];
         let mut min_in = |lane: &[u8; 32]| {
             for (m, &x) in m.iter_mut().zip(lane) {
+                let x = if DEL && x == 0x7f { 0 } else { x };
                 *m = (*m).min(x);
             }
         };
@@ -337,6 +362,17 @@ pub(crate) fn has_byte_at_or_below_space(b: &[u8]) -> bool {
 /// `ALGORITHM \n amz-date \n scope \n canonical_hash`.
 pub fn write_string_to_sign(
     out: &mut Vec<u8>,
+    algorithm: &str,
+    time: &AmzDate,
+    scope: &[u8],
+    canonical_hash: &[u8; 64],
+) {
+    write_string_to_sign_to(out, algorithm, time, scope, canonical_hash);
+}
+
+/// [`write_string_to_sign`] to any [`Sink`].
+pub(crate) fn write_string_to_sign_to<S: Sink + ?Sized>(
+    out: &mut S,
     algorithm: &str,
     time: &AmzDate,
     scope: &[u8],
@@ -457,128 +493,6 @@ impl Sink for SliceSink<'_> {
     }
 }
 
-/// SHA-256 computed as the bytes are written: each 64-byte block is hashed
-/// as soon as it is complete, and long pieces are hashed where they are,
-/// never copied. Used for the string to sign, streamed into the HMAC. (The
-/// canonical request is written into a buffer and hashed in one pass: for
-/// its ~45 small pieces that is cheaper.)
-pub(crate) struct Sha256Sink {
-    state: [u32; 8],
-    buf: [u8; 64],
-    len: usize,
-    /// Bytes hashed in whole blocks so far (a multiple of 64).
-    done: u64,
-}
-
-impl Sha256Sink {
-    pub(crate) fn new() -> Self {
-        Self {
-            // FIPS 180-4, 5.3.3.
-            state: [
-                0x6a09_e667,
-                0xbb67_ae85,
-                0x3c6e_f372,
-                0xa54f_f53a,
-                0x510e_527f,
-                0x9b05_688c,
-                0x1f83_d9ab,
-                0x5be0_cd19,
-            ],
-            buf: [0; 64],
-            len: 0,
-            done: 0,
-        }
-    }
-
-    /// SHA-256 continued from `state` after `done` bytes (whole blocks).
-    pub(crate) fn resume(state: [u32; 8], done: u64) -> Self {
-        Self {
-            state,
-            buf: [0; 64],
-            len: 0,
-            done,
-        }
-    }
-
-    /// The state after whole blocks (only meaningful at a block boundary).
-    pub(crate) fn state(&self) -> [u32; 8] {
-        self.state
-    }
-
-    #[inline]
-    fn compress(state: &mut [u32; 8], block: &[u8; 64]) {
-        sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
-    }
-
-    /// The digest.
-    pub(crate) fn finish(mut self) -> [u8; 32] {
-        let bits = (self.done + self.len as u64).wrapping_mul(8);
-        self.put_byte(0x80);
-        if self.len > 56 {
-            self.buf[self.len..].fill(0);
-            Self::compress(&mut self.state, &self.buf);
-            self.len = 0;
-        }
-        self.buf[self.len..56].fill(0);
-        self.buf[56..].copy_from_slice(&bits.to_be_bytes());
-        Self::compress(&mut self.state, &self.buf);
-        let mut digest = [0u8; 32];
-        for (out, word) in digest.chunks_exact_mut(4).zip(self.state) {
-            out.copy_from_slice(&word.to_be_bytes());
-        }
-        digest
-    }
-}
-
-impl Sink for Sha256Sink {
-    #[inline]
-    fn put(&mut self, mut b: &[u8]) {
-        let room = 64 - self.len;
-        if b.len() < room {
-            self.buf[self.len..self.len + b.len()].copy_from_slice(b);
-            self.len += b.len();
-            return;
-        }
-        if self.len > 0 {
-            let (head, rest) = b.split_at(room);
-            self.buf[self.len..].copy_from_slice(head);
-            Self::compress(&mut self.state, &self.buf);
-            self.done += 64;
-            self.len = 0;
-            b = rest;
-        }
-        let mut blocks = b.chunks_exact(64);
-        for block in &mut blocks {
-            if let Ok(block) = <&[u8; 64]>::try_from(block) {
-                Self::compress(&mut self.state, block);
-                self.done += 64;
-            }
-        }
-        let rest = blocks.remainder();
-        self.buf[..rest.len()].copy_from_slice(rest);
-        self.len = rest.len();
-    }
-
-    #[inline]
-    fn put_byte(&mut self, b: u8) {
-        self.buf[self.len] = b;
-        self.len += 1;
-        if self.len == 64 {
-            Self::compress(&mut self.state, &self.buf);
-            self.done += 64;
-            self.len = 0;
-        }
-    }
-
-    #[inline]
-    fn written(&self) -> usize {
-        // Only offsets within one signature are asked for.
-        usize::try_from(self.done)
-            .unwrap_or(usize::MAX)
-            .saturating_add(self.len)
-    }
-}
-
 /// SHA-256 of a canonical request, as 64 lowercase hex digits.
 pub fn hash_canonical_request(canonical: &[u8]) -> [u8; 64] {
     hex64(&Sha256::digest(canonical).into())
@@ -593,18 +507,23 @@ mod tests {
         for len in 0..72 {
             let clean = vec![b'!'; len];
             assert!(!has_byte_at_or_below_space(&clean));
+            assert!(is_plain_value(&clean));
             for pos in 0..len {
                 for (b, low) in [
                     (0u8, true),
                     (b'\t', true),
                     (b' ', true),
                     (b'!', false),
+                    (0x7e, false),
+                    (0x7f, false),
                     (0x80, false),
                     (0xff, false),
                 ] {
                     let mut v = clean.clone();
                     v[pos] = b;
                     assert_eq!(has_byte_at_or_below_space(&v), low, "{len} {pos} {b:#x}");
+                    let plain = !low && b != 0x7f;
+                    assert_eq!(is_plain_value(&v), plain, "{len} {pos} {b:#x}");
                 }
             }
         }
@@ -651,31 +570,6 @@ mod tests {
         assert!(!sink.fitted());
         assert_eq!(sink.written(), 8);
         assert_eq!(&buf, b"abc\0");
-    }
-
-    #[test]
-    fn streamed_sha256_matches_sha2() {
-        // Every split of inputs around the block size, fed in pieces.
-        let data: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
-        for len in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 200, 300] {
-            let want = sha2::Sha256::digest(&data[..len]);
-            for piece in [1, 3, 63, 64, 65, 300] {
-                let mut sink = Sha256Sink::new();
-                for (i, c) in data[..len].chunks(piece).enumerate() {
-                    if i % 2 == 0 && c.len() == 1 {
-                        sink.put_byte(c[0]);
-                    } else {
-                        sink.put(c);
-                    }
-                }
-                assert_eq!(sink.written(), len);
-                assert_eq!(
-                    hex64(&sink.finish()),
-                    hex64(&want.into()),
-                    "len {len} piece {piece}"
-                );
-            }
-        }
     }
 
     #[test]

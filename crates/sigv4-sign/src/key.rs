@@ -4,10 +4,10 @@ use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use hmac::{Hmac, Mac};
+use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::canonical::{Sha256Sink, Sink};
 use crate::encode::uri_encode_str_into;
 use crate::{Credentials, Region, Service};
 
@@ -91,9 +91,9 @@ impl HmacPads {
             for (b, k) in block.iter_mut().zip(key) {
                 *b ^= k;
             }
-            let mut sink = Sha256Sink::new();
-            sink.put(&block[..]);
-            sink.state()
+            let mut state = SHA256_INITIAL;
+            compress_blocks(&mut state, &block[..]);
+            state
         };
         Self {
             inner: state(0x36),
@@ -101,17 +101,54 @@ impl HmacPads {
         }
     }
 
-    /// A SHA-256 that continues the inner state: feed it the message, then
-    /// hand it to [`HmacPads::finish`].
-    pub(crate) fn start(&self) -> Sha256Sink {
-        Sha256Sink::resume(self.inner, 64)
+    /// HMAC-SHA256 of `msg`: its whole blocks are hashed where they are,
+    /// the rest and the padding from one stack block (two at most), then
+    /// the outer hash is one block. No buffering state is moved around.
+    pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 32] {
+        let mut inner = self.inner;
+        let whole = msg.len() - msg.len() % 64;
+        let (blocks, rest) = msg.split_at(whole);
+        compress_blocks(&mut inner, blocks);
+        // The ipad block comes first: 64 more bytes.
+        let bits = (64 + msg.len() as u64).wrapping_mul(8);
+        let mut tail = [0u8; 128];
+        tail[..rest.len()].copy_from_slice(rest);
+        tail[rest.len()] = 0x80;
+        let end = if rest.len() < 56 { 64 } else { 128 };
+        tail[end - 8..end].copy_from_slice(&bits.to_be_bytes());
+        compress_blocks(&mut inner, &tail[..end]);
+        let mut block = [0u8; 64];
+        for (out, word) in block.chunks_exact_mut(4).zip(inner) {
+            out.copy_from_slice(&word.to_be_bytes());
+        }
+        block[32] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
+        let mut outer = self.outer;
+        compress_blocks(&mut outer, &block);
+        let mut digest = [0u8; 32];
+        for (out, word) in digest.chunks_exact_mut(4).zip(outer) {
+            out.copy_from_slice(&word.to_be_bytes());
+        }
+        digest
     }
+}
 
-    /// The MAC of the message fed to `inner` (from [`HmacPads::start`]).
-    pub(crate) fn finish(&self, inner: Sha256Sink) -> [u8; 32] {
-        let mut outer = Sha256Sink::resume(self.outer, 64);
-        outer.put(&inner.finish());
-        outer.finish()
+/// The SHA-256 initial state (FIPS 180-4, 5.3.3).
+const SHA256_INITIAL: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// SHA-256 compression over whole 64-byte blocks.
+fn compress_blocks(state: &mut [u32; 8], blocks: &[u8]) {
+    for block in blocks.chunks_exact(64) {
+        sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
     }
 }
 
@@ -138,9 +175,7 @@ impl SigningKey {
 
     /// HMAC-SHA256 of `data` under this key.
     pub fn sign(&self, data: &[u8]) -> [u8; 32] {
-        let mut inner = self.pads.start();
-        inner.put(data);
-        self.pads.finish(inner)
+        self.pads.mac(data)
     }
 
     /// The keyed HMAC states.
@@ -171,11 +206,128 @@ struct Entry {
     region: Region,
     service: Service,
     key: Arc<SigningKey>,
+    /// `access-key-id/scope` then the same URI-encoded, back to back (see
+    /// [`ScopeKey`]): written once here instead of piece by piece for
+    /// every signature.
+    strings: Box<str>,
+    /// Where the plain credential ends in `strings`.
+    credential_end: usize,
     /// The session token, URI-encoded for presigned URLs, made on first use.
     encoded_token: OnceLock<Arc<str>>,
 }
 
+/// What a SigV4 signature needs from the key cache for one scope, borrowed
+/// from a cache entry (under the cache's read lock).
+pub(crate) struct ScopeKey<'e> {
+    /// The signing key's HMAC states; `None` when signing another way.
+    pub(crate) pads: Option<&'e HmacPads>,
+    /// `date/region/service/aws4_request`.
+    pub(crate) scope: &'e str,
+    /// `access-key-id/date/region/service/aws4_request` (`Credential=`).
+    pub(crate) credential: &'e str,
+    /// The credential URI-encoded (`X-Amz-Credential`).
+    pub(crate) credential_encoded: &'e str,
+    /// The session token URI-encoded (`X-Amz-Security-Token`), when asked for.
+    pub(crate) encoded_token: Option<&'e str>,
+}
+
+/// `scope` (`date/region/service/aws4_request`, no region when `None`), the
+/// credential (`access-key-id/scope`) and the credential URI-encoded, back
+/// to back; and where the scope starts and the credential ends.
+pub(crate) fn scope_strings(
+    access_key_id: &str,
+    date: &str,
+    region: Option<&str>,
+    service: &str,
+) -> (String, usize, usize) {
+    let mut s = String::with_capacity(4 * (access_key_id.len() + date.len() + service.len()) + 64);
+    s.push_str(access_key_id);
+    s.push('/');
+    let scope_start = s.len();
+    for part in [date]
+        .into_iter()
+        .chain(region)
+        .chain([service, "aws4_request"])
+    {
+        s.push_str(part);
+        s.push('/');
+    }
+    s.pop();
+    let credential_end = s.len();
+    uri_encode_str_into(&mut s, access_key_id);
+    for part in [date]
+        .into_iter()
+        .chain(region)
+        .chain([service, "aws4_request"])
+    {
+        s.push_str("%2F");
+        uri_encode_str_into(&mut s, part);
+    }
+    (s, scope_start, credential_end)
+}
+
 impl Entry {
+    /// An entry for the scope date `day` (matched again only when it is
+    /// 8 bytes long, as scope dates are).
+    fn new(
+        credentials: &Credentials,
+        day: &str,
+        region: &Region,
+        service: &Service,
+        key: Arc<SigningKey>,
+    ) -> Self {
+        let mut date = [0u8; 8];
+        for (d, b) in date.iter_mut().zip(day.bytes()) {
+            *d = b;
+        }
+        let (strings, _, credential_end) = scope_strings(
+            credentials.access_key_id(),
+            day,
+            Some(region.as_str()),
+            service.as_str(),
+        );
+        Self {
+            credentials: credentials.clone(),
+            date,
+            region: region.clone(),
+            service: service.clone(),
+            key,
+            strings: strings.into_boxed_str(),
+            credential_end,
+            encoded_token: OnceLock::new(),
+        }
+    }
+
+    /// Calls `f` with what this entry holds for `credentials` (its encoded
+    /// session token with `want_token`).
+    fn with_view<R>(
+        &self,
+        credentials: &Credentials,
+        want_token: bool,
+        f: impl FnOnce(&ScopeKey<'_>) -> R,
+    ) -> R {
+        let fresh;
+        let encoded_token = match credentials.session_token() {
+            Some(t) if want_token && self.credentials.same_token_as(credentials) => {
+                Some(&**self.encoded_token.get_or_init(|| encode_token(t)))
+            }
+            Some(t) if want_token => {
+                fresh = encode_token(t);
+                Some(&*fresh)
+            }
+            _ => None,
+        };
+        let credential = self.strings.get(..self.credential_end).unwrap_or_default();
+        let scope_start = self.credentials.access_key_id().len() + 1;
+        f(&ScopeKey {
+            pads: Some(self.key.pads()),
+            scope: credential.get(scope_start..).unwrap_or_default(),
+            credential,
+            credential_encoded: self.strings.get(self.credential_end..).unwrap_or_default(),
+            encoded_token,
+        })
+    }
+
     /// Whether this is the key of these credentials for this scope.
     fn is_for(
         &self,
@@ -245,10 +397,7 @@ impl SigningKeyCache {
             region.as_str(),
             service.as_str(),
         ));
-        let mut d = [0u8; 8];
-        if date.len() == 8 {
-            d.copy_from_slice(date.as_bytes());
-        } else {
+        if date.len() != 8 {
             // Not a scope date: don't cache what cannot be matched again.
             return key;
         }
@@ -264,15 +413,52 @@ impl SigningKeyCache {
         if entries.len() >= self.capacity {
             entries.remove(0);
         }
-        entries.push(Entry {
-            credentials: credentials.clone(),
-            date: d,
-            region: region.clone(),
-            service: service.clone(),
-            key: Arc::clone(&key),
-            encoded_token: OnceLock::new(),
-        });
+        entries.push(Entry::new(
+            credentials,
+            date,
+            region,
+            service,
+            Arc::clone(&key),
+        ));
         key
+    }
+
+    /// Calls `f`, under the cache's read lock, with the key and strings of
+    /// this scope (derived on first use), and with `want_token` the
+    /// URI-encoded session token: the hot path of a [`crate::Signer`].
+    pub(crate) fn with_scope<R>(
+        &self,
+        credentials: &Credentials,
+        date: &str,
+        region: &Region,
+        service: &Service,
+        want_token: bool,
+        f: impl FnOnce(&ScopeKey<'_>) -> R,
+    ) -> R {
+        let find = || {
+            let entries = self.entries.read().ok()?;
+            let i = entries
+                .iter()
+                .position(|e| e.is_for(credentials, date, region, service))?;
+            Some((entries, i))
+        };
+        let found = find().or_else(|| {
+            let _ = self.get(credentials, date, region, service);
+            find()
+        });
+        if let Some((entries, i)) = found {
+            if let Some(e) = entries.get(i) {
+                return e.with_view(credentials, want_token, f);
+            }
+        }
+        // Not cached (a date that is not a scope date): an entry of its own.
+        let key = Arc::new(SigningKey::derive(
+            credentials.secret_access_key(),
+            date,
+            region.as_str(),
+            service.as_str(),
+        ));
+        Entry::new(credentials, date, region, service, key).with_view(credentials, want_token, f)
     }
 
     /// HMAC-SHA256 of `data` as hex under the key for this scope, derived on
@@ -295,40 +481,6 @@ impl SigningKeyCache {
             }
         }
         self.get(credentials, date, region, service).sign_hex(data)
-    }
-
-    /// The HMAC states of the key for this scope (a copy), derived on first
-    /// use, and with `want_token` the URI-encoded session token: one lookup.
-    pub(crate) fn pads_and_token(
-        &self,
-        credentials: &Credentials,
-        date: &str,
-        region: &Region,
-        service: &Service,
-        want_token: bool,
-    ) -> (HmacPads, Option<Arc<str>>) {
-        if let Ok(entries) = self.entries.read() {
-            if let Some(e) = entries
-                .iter()
-                .find(|e| e.is_for(credentials, date, region, service))
-            {
-                let token = match credentials.session_token() {
-                    Some(t) if want_token && e.credentials.same_token_as(credentials) => {
-                        Some(Arc::clone(e.encoded_token.get_or_init(|| encode_token(t))))
-                    }
-                    Some(t) if want_token => Some(encode_token(t)),
-                    _ => None,
-                };
-                return (e.key.pads().clone(), token);
-            }
-        }
-        let pads = self.get(credentials, date, region, service).pads().clone();
-        let token = if want_token {
-            self.encoded_token(credentials, date, region, service)
-        } else {
-            None
-        };
-        (pads, token)
     }
 
     /// The session token of `credentials`, URI-encoded (for the

@@ -6,12 +6,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
-    hash_canonical_request, signed_header_names, sort_prefix, string_to_sign_head,
-    string_to_sign_tail, write_string_to_sign, CanonicalHeader, CanonicalRequest, Sink, SliceSink,
-    ALGORITHM,
+    hash_canonical_request, is_plain_value, signed_header_names, sort_prefix, write_string_to_sign,
+    write_string_to_sign_to, CanonicalHeader, CanonicalRequest, Sink, SliceSink, ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
-use crate::key::{hex64, sha256_hex, SigningKey, SigningKeyCache};
+use crate::key::{hex64, scope_strings, sha256_hex, ScopeKey, SigningKey, SigningKeyCache};
 use crate::request::{check_header_value, is_tchar, TCHAR_TABLE};
 use crate::settings::{
     PayloadHash, SessionTokenPlacement, Settings, EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD,
@@ -500,7 +499,6 @@ impl Signer {
         mode: Mode,
         scheme: &Scheme<'_>,
     ) -> Result<SigningOutput, SigningError> {
-        let algorithm = scheme.algorithm;
         let method = request.method();
         if method.is_empty() || !method.bytes().all(is_tchar) {
             return Err(SigningError::InvalidMethod(method.to_owned()));
@@ -557,9 +555,13 @@ impl Signer {
                 error = Some(SigningError::InvalidHeaderName(name.to_owned()));
                 return;
             };
-            if let Err(e) = check_header_value(name, value) {
-                error = Some(e);
-                return;
+            // One pass: a plain value is valid and canonical as it is.
+            let plain = is_plain_value(value);
+            if !plain {
+                if let Err(e) = check_header_value(name, value) {
+                    error = Some(e);
+                    return;
+                }
             }
             if settings.is_excluded(name) {
                 return;
@@ -577,7 +579,7 @@ impl Signer {
             headers.push(CanonicalHeader {
                 name,
                 value,
-                canonical: false,
+                canonical: plain,
             });
         });
         if let Some(e) = error {
@@ -623,49 +625,106 @@ impl Signer {
         }
         let headers = headers.as_mut_slice();
         sort_headers(headers);
-        let names_len: usize = headers.iter().map(|h| h.name.len() + 1).sum();
 
-        // The credential scope.
         let day = date.get(..8).unwrap_or(date);
-        let region = params.region.as_str();
-        let service = params.service.as_str();
-        let scope_region = if scheme.region_set.is_none() {
-            Some(region)
+        let signing = Signing {
+            request,
+            params,
+            mode,
+            scheme,
+            headers,
+            payload_hash,
+            token_signed,
+            add_content_sha,
+        };
+        // SigV4 without debug output: the key and the scope's strings are
+        // borrowed from the key cache, under its read lock.
+        if scheme.sign.is_none() && !params.debug {
+            return self.keys.with_scope(
+                creds,
+                day,
+                params.region,
+                params.service,
+                is_query,
+                |k| signing.finish(self, k),
+            );
+        }
+        // SigV4a's scope has no region.
+        let region = scheme.region_set.is_none().then(|| params.region.as_str());
+        let (strings, scope_start, credential_end) =
+            scope_strings(akid, day, region, params.service.as_str());
+        let encoded_token = if is_query {
+            self.keys
+                .encoded_token(creds, day, params.region, params.service)
         } else {
             None
         };
-        let scope_len = day.len() + scope_region.map_or(0, |r| r.len() + 1) + service.len() + 14;
+        let credential = strings.get(..credential_end).unwrap_or_default();
+        signing.finish(
+            self,
+            &ScopeKey {
+                pads: None,
+                scope: credential.get(scope_start..).unwrap_or_default(),
+                credential,
+                credential_encoded: strings.get(credential_end..).unwrap_or_default(),
+                encoded_token: encoded_token.as_deref(),
+            },
+        )
+    }
+}
 
-        // SigV4 without debug output: the string to sign goes straight into
-        // the HMAC, and its head (algorithm, date, scope), which does not
-        // depend on the canonical request, is hashed before it.
-        let mut encoded_token = None;
-        let fast_hmac = (scheme.sign.is_none() && !params.debug).then(|| {
-            let (pads, token) =
-                self.keys
-                    .pads_and_token(creds, day, params.region, params.service, is_query);
-            encoded_token = token;
-            let mut inner = pads.start();
-            string_to_sign_head(&mut inner, algorithm, time);
-            write_scope_to(&mut inner, day, scope_region, service);
-            (pads, inner)
-        });
+/// A request ready to sign: checked, with its canonical headers collected
+/// and sorted.
+struct Signing<'r> {
+    request: &'r SignableRequest<'r>,
+    params: &'r SigningParams<'r>,
+    mode: Mode,
+    scheme: &'r Scheme<'r>,
+    headers: &'r [CanonicalHeader<'r>],
+    payload_hash: &'r str,
+    token_signed: bool,
+    add_content_sha: bool,
+}
 
+impl Signing<'_> {
+    /// Writes the output and signs, with the key and scope strings of `k`.
+    fn finish(&self, signer: &Signer, k: &ScopeKey<'_>) -> Result<SigningOutput, SigningError> {
+        let Self {
+            request,
+            params,
+            scheme,
+            headers,
+            payload_hash,
+            token_signed,
+            add_content_sha,
+            ..
+        } = *self;
+        let algorithm = scheme.algorithm;
+        let creds = params.credentials;
+        let time = &params.time;
+        let date = time.as_str();
+        let is_query = matches!(self.mode, Mode::Query { .. });
+        let names_len: usize = headers.iter().map(|h| h.name.len() + 1).sum();
         let cr_capacity = if params.debug {
-            canonical_capacity(request, headers, &mode, token.map_or(0, str::len))
+            canonical_capacity(
+                request,
+                headers,
+                &self.mode,
+                creds.session_token().map_or(0, str::len),
+            )
         } else {
             0
         };
         let mut cr = CanonicalRequest {
-            method,
+            method: request.method(),
             path: request.path(),
             query: request.query(),
             extra_query: &[],
             skip_query_key: None,
             headers,
             payload_hash,
-            uri_encoding: settings.uri_encoding,
-            normalize_path: settings.normalize_path,
+            uri_encoding: params.settings.uri_encoding,
+            normalize_path: params.settings.normalize_path,
         };
         // SigV4a's DER signature is at most 72 bytes: 144 hex digits.
         let sig_len = if scheme.sign.is_some() { 144 } else { 64 };
@@ -677,11 +736,8 @@ impl Signer {
         let signed_headers;
         let sig_start;
         let auth_start;
-        match mode {
+        match self.mode {
             Mode::Headers => {
-                // The canonical request first: the output built below does
-                // not depend on its hash.
-                let hashing = Hashing::start(&cr, params.debug, cr_capacity);
                 out = OutputBuilder::new(
                     date.len()
                         + scheme.region_set.map_or(0, str::len)
@@ -692,9 +748,7 @@ impl Signer {
                         }
                         + algorithm.len()
                         + 12
-                        + akid.len()
-                        + 1
-                        + scope_len
+                        + k.credential.len()
                         + 16
                         + names_len
                         + 12
@@ -716,30 +770,24 @@ impl Signer {
                 let t = &mut out.text;
                 t.push_str(algorithm);
                 t.push_str(" Credential=");
-                t.push_str(akid);
-                t.push('/');
-                push_scope(t, "/", day, scope_region, service);
+                t.push_str(k.credential);
                 t.push_str(", SignedHeaders=");
                 let sh_start = t.len();
-                write_signed_headers(t, headers, false);
+                // The signed headers are copied from the canonical request.
+                (canonical_hash, debug_cr) =
+                    hash_canonical(&cr, params.debug, cr_capacity, Some(&mut *t));
                 signed_headers = (0, offset(sh_start), offset(t.len()));
                 t.push_str(", Signature=");
                 sig_start = t.len();
-                (canonical_hash, debug_cr) = hashing.finish();
             }
             Mode::Query { expires } => {
-                if fast_hmac.is_none() {
-                    encoded_token =
-                        self.keys
-                            .encoded_token(creds, day, params.region, params.service);
-                }
+                let encoded_token = k.encoded_token;
                 out = OutputBuilder::new(
                     190 + algorithm.len()
-                        + 3 * akid.len()
-                        + scope_len
+                        + k.credential_encoded.len()
                         + 8
                         + 3 * scheme.region_set.map_or(0, str::len)
-                        + encoded_token.as_deref().map_or(0, str::len)
+                        + encoded_token.map_or(0, str::len)
                         + 2 * names_len
                         + 2 * headers.len()
                         + sig_len,
@@ -747,11 +795,7 @@ impl Signer {
                 // The X-Amz-* pairs in the order of the AWS test suite's
                 // presigned URLs.
                 let algorithm_e = out.query_pair(P_ALGORITHM, algorithm);
-                let start = out.query_key(P_CREDENTIAL);
-                uri_encode_str_into(&mut out.text, akid);
-                out.text.push_str("%2F");
-                push_scope_encoded(&mut out.text, day, scope_region, service);
-                let credential = out.entry(P_CREDENTIAL, start);
+                let credential = out.query_pair(P_CREDENTIAL, k.credential_encoded);
                 let date_e = out.query_pair(P_DATE, date);
                 let start = out.query_key(P_SIGNED_HEADERS);
                 write_signed_headers(&mut out.text, headers, true);
@@ -759,7 +803,7 @@ impl Signer {
                 let mut digits = [0u8; 20];
                 let expires = out.query_pair(P_EXPIRES, format_u64(expires, &mut digits));
                 // Signed or appended after signing, it goes here.
-                let token_e = encoded_token.as_deref().map(|t| out.query_pair(P_TOKEN, t));
+                let token_e = encoded_token.map(|t| out.query_pair(P_TOKEN, t));
                 let region_set = scheme.region_set.map(|rs| {
                     let start = out.query_key(P_REGION_SET);
                     uri_encode_str_into(&mut out.text, rs);
@@ -784,32 +828,55 @@ impl Signer {
                     n += 1;
                 }
                 cr.extra_query = &extra[..n];
-                (canonical_hash, debug_cr) =
-                    Hashing::start(&cr, params.debug, cr_capacity).finish();
+                (canonical_hash, debug_cr) = hash_canonical(&cr, params.debug, cr_capacity, None);
                 sig_start = out.query_key(P_SIGNATURE);
                 auth_start = sig_start;
                 signed_headers = (0, 0, 0);
             }
         }
 
+        // The string to sign, on the stack when it fits (it nearly always
+        // does), and its signature.
+        let mut sts_buf = [0u8; 256];
+        let mut sink = SliceSink::new(&mut sts_buf);
+        write_string_to_sign_to(
+            &mut sink,
+            algorithm,
+            time,
+            k.scope.as_bytes(),
+            &canonical_hash,
+        );
+        let sts_len = sink.written();
         let mut sts_debug = None;
-        if let Some((pads, mut inner)) = fast_hmac {
-            string_to_sign_tail(&mut inner, &canonical_hash);
-            out.text.push_str(ascii_str(&hex64(&pads.finish(inner))));
-        } else {
-            let mut scope = String::with_capacity(scope_len);
-            push_scope(&mut scope, "/", day, scope_region, service);
-            let mut sts = Vec::with_capacity(algorithm.len() + 18 + scope_len + 66);
-            write_string_to_sign(&mut sts, algorithm, time, scope.as_bytes(), &canonical_hash);
-            if let Some(sign) = scheme.sign {
-                out.text.push_str(&sign(&sts));
-            } else {
-                let sig = self
-                    .keys
-                    .sign_hex(creds, day, params.region, params.service, &sts);
-                out.text.push_str(ascii_str(&sig));
+        match (k.pads, sts_buf.get(..sts_len)) {
+            (Some(pads), Some(sts)) if !params.debug => {
+                out.text.push_str(ascii_str(&hex64(&pads.mac(sts))));
             }
-            sts_debug = Some((sts, scope));
+            (pads, _) => {
+                let mut sts = Vec::with_capacity(sts_len);
+                write_string_to_sign(
+                    &mut sts,
+                    algorithm,
+                    time,
+                    k.scope.as_bytes(),
+                    &canonical_hash,
+                );
+                if let Some(sign) = scheme.sign {
+                    out.text.push_str(&sign(&sts));
+                } else if let Some(pads) = pads {
+                    out.text.push_str(ascii_str(&hex64(&pads.mac(&sts))));
+                } else {
+                    let sig = signer.keys.sign_hex(
+                        creds,
+                        time.date(),
+                        params.region,
+                        params.service,
+                        &sts,
+                    );
+                    out.text.push_str(ascii_str(&sig));
+                }
+                sts_debug = Some(sts);
+            }
         }
         let signature = (0, offset(sig_start), offset(out.text.len()));
 
@@ -828,13 +895,11 @@ impl Signer {
         };
 
         let debug = match (debug_cr, sts_debug) {
-            (Some(canonical_request), Some((sts, credential_scope))) if params.debug => {
-                Some(Box::new(DebugOutput {
-                    canonical_request,
-                    string_to_sign: into_string(sts),
-                    credential_scope,
-                }))
-            }
+            (Some(canonical_request), Some(sts)) if params.debug => Some(Box::new(DebugOutput {
+                canonical_request,
+                string_to_sign: into_string(sts),
+                credential_scope: k.scope.to_owned(),
+            })),
             _ => None,
         };
         Ok(SigningOutput {
@@ -856,14 +921,6 @@ impl Signer {
     }
 }
 
-/// A canonical request being hashed: written into a reusable per-thread
-/// buffer (zeroed after use: it holds the session token) and hashed in one
-/// pass, or into a buffer that is kept when debugging.
-enum Hashing {
-    Done([u8; 64]),
-    Buffered(Vec<u8>),
-}
-
 /// The most memory the per-thread canonical-request buffer keeps.
 const MAX_SCRATCH: usize = 16 * 1024;
 
@@ -873,54 +930,63 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-impl Hashing {
-    /// Writes the canonical request (and, unless debugging, hashes it).
-    fn start(cr: &CanonicalRequest<'_>, debug: bool, capacity: usize) -> Self {
-        if debug {
-            let mut v = Vec::with_capacity(capacity);
-            cr.write(&mut v);
-            return Self::Buffered(v);
+/// The SHA-256 (hex) of a canonical request, and with `debug` the request
+/// itself. Without `debug` it is written into a reusable per-thread buffer
+/// (zeroed after use: it holds the session token) and hashed in one pass.
+///
+/// With `signed_headers`, the signed-headers list (`host;x-amz-date`) is
+/// appended to it, copied from the canonical request in one piece.
+fn hash_canonical(
+    cr: &CanonicalRequest<'_>,
+    debug: bool,
+    capacity: usize,
+    mut signed_headers: Option<&mut String>,
+) -> ([u8; 64], Option<Vec<u8>>) {
+    // The list is lower-case header names (tokens) and `;`: ASCII.
+    let mut copy_list = |written: &[u8], range: std::ops::Range<usize>| {
+        if let Some(out) = signed_headers.as_deref_mut() {
+            out.push_str(ascii_str(written.get(range).unwrap_or_default()));
         }
-        // Plain appends into one buffer, then SHA-256 over whole blocks in
-        // one call: cheaper than hashing piece by piece as it is written.
-        let hashed = SCRATCH.try_with(|s| {
-            let mut v = s.try_borrow_mut().ok()?;
-            // The buffer is kept zeroed at its full length between uses.
-            let mut sink = SliceSink::new(&mut v);
-            cr.write_to(&mut sink);
-            let n = sink.written();
-            if !sink.fitted() {
-                // What did fit may hold part of the token.
-                v.fill(0);
-                if n > MAX_SCRATCH {
-                    return None;
-                }
-                v.resize(n.next_power_of_two().max(1024), 0);
-                cr.write_to(&mut SliceSink::new(&mut v));
-            }
-            let written = v.get_mut(..n)?;
-            let hash = hash_canonical_request(written);
-            // It holds the session token: not kept past this signature.
-            written.fill(0);
-            Some(hash)
-        });
-        match hashed {
-            Ok(Some(h)) => Self::Done(h),
-            _ => {
-                // Longer than the per-thread buffer keeps (or no buffer):
-                // a buffer of its own, wiped when dropped (it holds the token).
-                let mut v = Zeroizing::new(Vec::new());
-                cr.write(&mut v);
-                Self::Done(hash_canonical_request(&v))
-            }
-        }
+    };
+    if debug {
+        let mut v = Vec::with_capacity(capacity);
+        let range = cr.write(&mut v);
+        copy_list(&v, range);
+        return (hash_canonical_request(&v), Some(v));
     }
-
-    /// The hash as hex, and the canonical request when it was kept.
-    fn finish(self) -> ([u8; 64], Option<Vec<u8>>) {
-        match self {
-            Self::Done(h) => (h, None),
-            Self::Buffered(v) => (hash_canonical_request(&v), Some(v)),
+    // Plain appends into one buffer, then SHA-256 over whole blocks in
+    // one call: cheaper than hashing piece by piece as it is written.
+    let hashed = SCRATCH.try_with(|s| {
+        let mut v = s.try_borrow_mut().ok()?;
+        // The buffer is kept zeroed at its full length between uses.
+        let mut sink = SliceSink::new(&mut v);
+        let mut range = cr.write_to(&mut sink);
+        let n = sink.written();
+        if !sink.fitted() {
+            // What did fit may hold part of the token.
+            v.fill(0);
+            if n > MAX_SCRATCH {
+                return None;
+            }
+            v.resize(n.next_power_of_two().max(1024), 0);
+            range = cr.write_to(&mut SliceSink::new(&mut v));
+        }
+        let written = v.get_mut(..n)?;
+        copy_list(written, range);
+        let hash = hash_canonical_request(written);
+        // It holds the session token: not kept past this signature.
+        written.fill(0);
+        Some(hash)
+    });
+    match hashed {
+        Ok(Some(h)) => (h, None),
+        _ => {
+            // Longer than the per-thread buffer keeps (or no buffer): a
+            // buffer of its own, wiped when dropped (it holds the token).
+            let mut v = Zeroizing::new(Vec::new());
+            let range = cr.write(&mut v);
+            copy_list(&v, range);
+            (hash_canonical_request(&v), None)
         }
     }
 }
@@ -983,45 +1049,6 @@ impl<'s, 'a> HeaderList<'s, 'a> {
             &mut self.spilled
         }
     }
-}
-
-/// Writes `date/region/service/aws4_request` (no region for SigV4a).
-fn write_scope_to<S: Sink>(out: &mut S, day: &str, region: Option<&str>, service: &str) {
-    out.put(day.as_bytes());
-    out.put_byte(b'/');
-    if let Some(r) = region {
-        out.put(r.as_bytes());
-        out.put_byte(b'/');
-    }
-    out.put(service.as_bytes());
-    out.put(b"/aws4_request");
-}
-
-/// Appends `date/region/service/aws4_request` (no region for SigV4a), with
-/// `sep` between the parts.
-fn push_scope(out: &mut String, sep: &str, day: &str, region: Option<&str>, service: &str) {
-    out.push_str(day);
-    out.push_str(sep);
-    if let Some(r) = region {
-        out.push_str(r);
-        out.push_str(sep);
-    }
-    out.push_str(service);
-    out.push_str(sep);
-    out.push_str("aws4_request");
-}
-
-/// The scope URI-encoded, for `X-Amz-Credential`.
-fn push_scope_encoded(out: &mut String, day: &str, region: Option<&str>, service: &str) {
-    out.push_str(day);
-    out.push_str("%2F");
-    if let Some(r) = region {
-        // A region may be `*`, which is encoded.
-        uri_encode_str_into(out, r);
-        out.push_str("%2F");
-    }
-    uri_encode_str_into(out, service);
-    out.push_str("%2Faws4_request");
 }
 
 /// Appends the signed-headers list (`host;x-amz-date`), or with `encoded`
