@@ -98,43 +98,63 @@ impl CanonicalRequest<'_> {
     /// Writes the canonical request to `out` and returns where, inside
     /// `out`, the signed-headers list (`host;x-amz-date`) stands.
     pub fn write(&self, out: &mut Vec<u8>) -> Range<usize> {
-        self.write_to(out)
+        self.write_to(out).1
     }
 
-    /// [`CanonicalRequest::write`] to any [`Sink`]. Returns where the
-    /// signed-headers list stands in what was written.
-    pub(crate) fn write_to<S: Sink + ?Sized>(&self, out: &mut S) -> Range<usize> {
+    /// [`CanonicalRequest::write`] to any [`Sink`], taken and given back by
+    /// value (so that a [`SliceSink`]'s fields can stay in registers).
+    /// Returns where the signed-headers list stands in what was written.
+    pub(crate) fn write_to<S: Sink>(&self, mut out: S) -> (S, Range<usize>) {
         out.put(self.method.as_bytes());
         out.put_byte(b'\n');
-        self.write_path(out);
+        self.write_path(&mut out);
         out.put_byte(b'\n');
-        self.write_query(out);
+        self.write_query(&mut out);
         out.put_byte(b'\n');
+        // The first header of each name, for the signed-headers list.
+        let mut firsts = [0u16; 16];
+        let mut n_names = 0;
         let mut i = 0;
         while i < self.headers.len() {
+            if let (Some(slot), Ok(at)) = (firsts.get_mut(n_names), u16::try_from(i)) {
+                *slot = at;
+            }
+            n_names += 1;
             let name = &self.headers[i].name;
             out.put(name.as_bytes());
             out.put_byte(b':');
             if self.headers[i].canonical {
                 out.put(self.headers[i].value);
             } else {
-                write_header_value_to(out, self.headers[i].value);
+                write_header_value_to(&mut out, self.headers[i].value);
             }
             i += 1;
             while i < self.headers.len() && self.headers[i].name == *name {
                 out.put_byte(b',');
-                write_header_value_to(out, self.headers[i].value);
+                write_header_value_to(&mut out, self.headers[i].value);
                 i += 1;
             }
             out.put_byte(b'\n');
         }
         out.put_byte(b'\n');
         let start = out.written();
-        self.write_signed_headers_to(out);
+        match firsts.get(..n_names) {
+            Some(firsts) if self.headers.len() <= usize::from(u16::MAX) => {
+                for (k, &at) in firsts.iter().enumerate() {
+                    if k > 0 {
+                        out.put_byte(b';');
+                    }
+                    if let Some(h) = self.headers.get(usize::from(at)) {
+                        out.put(h.name.as_bytes());
+                    }
+                }
+            }
+            _ => self.write_signed_headers_to(&mut out),
+        }
         let end = out.written();
         out.put_byte(b'\n');
         out.put(self.payload_hash.as_bytes());
-        start..end
+        (out, start..end)
     }
 
     /// Writes `host;x-amz-date;...`: the unique header names, in order.
@@ -351,9 +371,10 @@ fn has_low_byte<const DEL: bool>(b: &[u8]) -> bool {
         hi.copy_from_slice(&b[n - 8..]);
         below(lo) || below(hi)
     } else {
-        let mut w = [0xff; 8];
-        w[..n].copy_from_slice(b);
-        below(w)
+        // Byte by byte: copying a short value into a word and loading the
+        // word would stall on store forwarding.
+        b.iter()
+            .fold(false, |hit, &c| hit | (c <= b' ') | (DEL & (c == 0x7f)))
     }
 }
 
@@ -405,6 +426,23 @@ pub(crate) trait Sink {
     fn put_byte(&mut self, b: u8);
     /// How many bytes were written so far.
     fn written(&self) -> usize;
+}
+
+impl<T: Sink + ?Sized> Sink for &mut T {
+    #[inline]
+    fn put(&mut self, b: &[u8]) {
+        (**self).put(b);
+    }
+
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        (**self).put_byte(b);
+    }
+
+    #[inline]
+    fn written(&self) -> usize {
+        (**self).written()
+    }
 }
 
 impl Sink for Vec<u8> {

@@ -1,6 +1,8 @@
 //! Signing-key derivation (kDate -> kRegion -> kService -> kSigning) and its cache.
 
 use std::fmt;
+use std::ops::Range;
+use std::sync::atomic::{fence, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use hmac::{Hmac, Mac};
@@ -8,6 +10,7 @@ use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
+use crate::canonical::ALGORITHM;
 use crate::encode::uri_encode_str_into;
 use crate::{Credentials, Region, Service};
 
@@ -105,26 +108,56 @@ impl HmacPads {
     /// the rest and the padding from one stack block (two at most), then
     /// the outer hash is one block. No buffering state is moved around.
     pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 32] {
+        self.mac_resume(self.inner, 0, msg)
+    }
+
+    /// The inner state after `head` (whole blocks): where
+    /// [`HmacPads::mac_resume`] can go on from.
+    pub(crate) fn inner_after(&self, head: &[u8]) -> [u32; 8] {
         let mut inner = self.inner;
-        let whole = msg.len() - msg.len() % 64;
-        let (blocks, rest) = msg.split_at(whole);
-        compress_blocks(&mut inner, blocks);
+        compress_blocks(&mut inner, head);
+        inner
+    }
+
+    /// The MAC of a message whose first `done` bytes (whole blocks) gave
+    /// the inner state `inner` and whose other bytes are `msg`.
+    pub(crate) fn mac_resume(&self, mut inner: [u32; 8], done: usize, msg: &[u8]) -> [u8; 32] {
         // The ipad block comes first: 64 more bytes.
-        let bits = (64 + msg.len() as u64).wrapping_mul(8);
-        let mut tail = [0u8; 128];
-        tail[..rest.len()].copy_from_slice(rest);
-        tail[rest.len()] = 0x80;
-        let end = if rest.len() < 56 { 64 } else { 128 };
-        tail[end - 8..end].copy_from_slice(&bits.to_be_bytes());
-        compress_blocks(&mut inner, &tail[..end]);
-        let mut block = [0u8; 64];
+        let bits = (64 + done as u64 + msg.len() as u64).wrapping_mul(8);
+        // The message and its padding as whole blocks, hashed in one call
+        // (each call has a fixed cost): a string to sign takes 2 or 3.
+        let mut blocks = [Block::default(); 4];
+        let n = (msg.len() + 9).div_ceil(64);
+        if n <= blocks.len() {
+            for (block, chunk) in blocks.iter_mut().zip(msg.chunks(64)) {
+                block[..chunk.len()].copy_from_slice(chunk);
+            }
+            if let Some(b) = blocks.get_mut(msg.len() / 64) {
+                b[msg.len() % 64] = 0x80;
+            }
+            if let Some(b) = blocks.get_mut(n - 1) {
+                b[56..].copy_from_slice(&bits.to_be_bytes());
+            }
+            sha2::compress256(&mut inner, &blocks[..n]);
+        } else {
+            let whole = msg.len() - msg.len() % 64;
+            let (body, rest) = msg.split_at(whole);
+            compress_blocks(&mut inner, body);
+            let mut tail = [0u8; 128];
+            tail[..rest.len()].copy_from_slice(rest);
+            tail[rest.len()] = 0x80;
+            let end = if rest.len() < 56 { 64 } else { 128 };
+            tail[end - 8..end].copy_from_slice(&bits.to_be_bytes());
+            compress_blocks(&mut inner, &tail[..end]);
+        }
+        let mut block = Block::default();
         for (out, word) in block.chunks_exact_mut(4).zip(inner) {
             out.copy_from_slice(&word.to_be_bytes());
         }
         block[32] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
         let mut outer = self.outer;
-        compress_blocks(&mut outer, &block);
+        sha2::compress256(&mut outer, std::slice::from_ref(&block));
         let mut digest = [0u8; 32];
         for (out, word) in digest.chunks_exact_mut(4).zip(outer) {
             out.copy_from_slice(&word.to_be_bytes());
@@ -132,6 +165,9 @@ impl HmacPads {
         digest
     }
 }
+
+/// One SHA-256 block, as `sha2::compress256` takes it.
+type Block = GenericArray<u8, sha2::digest::consts::U64>;
 
 /// The SHA-256 initial state (FIPS 180-4, 5.3.3).
 const SHA256_INITIAL: [u32; 8] = [
@@ -206,14 +242,88 @@ struct Entry {
     region: Region,
     service: Service,
     key: Arc<SigningKey>,
-    /// `access-key-id/scope` then the same URI-encoded, back to back (see
-    /// [`ScopeKey`]): written once here instead of piece by piece for
-    /// every signature.
-    strings: Box<str>,
-    /// Where the plain credential ends in `strings`.
-    credential_end: usize,
+    /// The scope and the output prefixes made of it (SigV4).
+    text: ScopeText,
     /// The session token, URI-encoded for presigned URLs, made on first use.
     encoded_token: OnceLock<Arc<str>>,
+    /// The HMAC state after the string to sign's first blocks, for the
+    /// last signing time.
+    head: HeadMemo,
+}
+
+/// The inner HMAC state after the whole blocks of a string to sign's head
+/// (`AWS4-HMAC-SHA256`, the time, the scope), kept for one signing time:
+/// requests signed in the same second with the same key share it, and so
+/// hash one block fewer each.
+///
+/// A sequence lock over atomics: a reader that races a writer sees the
+/// sequence change and computes the state itself; nothing blocks.
+pub(crate) struct HeadMemo {
+    /// Odd while a writer is storing.
+    seq: AtomicU64,
+    /// The signing time (Unix seconds) and the bytes hashed, when stored.
+    time: AtomicI64,
+    len: AtomicUsize,
+    state: [AtomicU32; 8],
+}
+
+impl HeadMemo {
+    fn new() -> Self {
+        Self {
+            seq: AtomicU64::new(0),
+            time: AtomicI64::new(i64::MIN),
+            len: AtomicUsize::new(0),
+            state: Default::default(),
+        }
+    }
+
+    /// The state stored for `time` after `len` bytes, if any.
+    pub(crate) fn get(&self, time: i64, len: usize) -> Option<[u32; 8]> {
+        let seq = self.seq.load(Ordering::Acquire);
+        if seq % 2 == 1
+            || self.time.load(Ordering::Relaxed) != time
+            || self.len.load(Ordering::Relaxed) != len
+        {
+            return None;
+        }
+        let mut state = [0u32; 8];
+        for (s, a) in state.iter_mut().zip(&self.state) {
+            *s = a.load(Ordering::Relaxed);
+        }
+        fence(Ordering::Acquire);
+        (self.seq.load(Ordering::Relaxed) == seq).then_some(state)
+    }
+
+    /// Stores the state for `time` after `len` bytes (unless another
+    /// writer is busy: then this one is simply not kept).
+    pub(crate) fn set(&self, time: i64, len: usize, state: &[u32; 8]) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        if seq % 2 == 1
+            || self
+                .seq
+                .compare_exchange(seq, seq + 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        fence(Ordering::Release);
+        self.time.store(time, Ordering::Relaxed);
+        self.len.store(len, Ordering::Relaxed);
+        for (a, &s) in self.state.iter().zip(state) {
+            a.store(s, Ordering::Relaxed);
+        }
+        self.seq.store(seq + 2, Ordering::Release);
+    }
+}
+
+impl Drop for HeadMemo {
+    fn drop(&mut self) {
+        // Derived from the key: wiped like it.
+        for a in &self.state {
+            a.store(0, Ordering::Relaxed);
+        }
+        fence(Ordering::SeqCst);
+    }
 }
 
 /// What a SigV4 signature needs from the key cache for one scope, borrowed
@@ -221,49 +331,115 @@ struct Entry {
 pub(crate) struct ScopeKey<'e> {
     /// The signing key's HMAC states; `None` when signing another way.
     pub(crate) pads: Option<&'e HmacPads>,
-    /// `date/region/service/aws4_request`.
-    pub(crate) scope: &'e str,
-    /// `access-key-id/date/region/service/aws4_request` (`Credential=`).
-    pub(crate) credential: &'e str,
-    /// The credential URI-encoded (`X-Amz-Credential`).
-    pub(crate) credential_encoded: &'e str,
+    /// The scope and the output prefixes that depend on it alone.
+    pub(crate) text: &'e ScopeText,
     /// The session token URI-encoded (`X-Amz-Security-Token`), when asked for.
     pub(crate) encoded_token: Option<&'e str>,
+    /// The string-to-sign head state of the last signing time (with `pads`).
+    pub(crate) head: Option<&'e HeadMemo>,
 }
 
-/// `scope` (`date/region/service/aws4_request`, no region when `None`), the
-/// credential (`access-key-id/scope`) and the credential URI-encoded, back
-/// to back; and where the scope starts and the credential ends.
-pub(crate) fn scope_strings(
-    access_key_id: &str,
-    date: &str,
-    region: Option<&str>,
-    service: &str,
-) -> (String, usize, usize) {
-    let mut s = String::with_capacity(4 * (access_key_id.len() + date.len() + service.len()) + 64);
-    s.push_str(access_key_id);
-    s.push('/');
-    let scope_start = s.len();
-    for part in [date]
-        .into_iter()
-        .chain(region)
-        .chain([service, "aws4_request"])
-    {
-        s.push_str(part);
+/// The strings of a signature that depend only on the algorithm, the
+/// access key id and the scope, written once per scope instead of piece by
+/// piece for every signature:
+///
+/// - the `Authorization` value up to the signed headers:
+///   `ALG Credential=AKID/date/region/service/aws4_request, SignedHeaders=`;
+/// - the first two pairs of a presigned query:
+///   `X-Amz-Algorithm=ALG&X-Amz-Credential=AKID%2Fdate%2F...%2Faws4_request`.
+pub(crate) struct ScopeText {
+    text: Box<str>,
+    /// `date/region/service/aws4_request` (no region for SigV4a).
+    scope: Range<usize>,
+    /// The `Authorization` prefix, then the query prefix.
+    auth_end: usize,
+    /// Where the algorithm and the credential values stand in the query
+    /// prefix (offsets into it).
+    query_algorithm: Range<usize>,
+    query_credential: usize,
+}
+
+impl ScopeText {
+    /// The strings for `algorithm`, `access_key_id` and the scope of `date`,
+    /// `region` (none for SigV4a) and `service`.
+    pub(crate) fn new(
+        algorithm: &str,
+        access_key_id: &str,
+        date: &str,
+        region: Option<&str>,
+        service: &str,
+    ) -> Self {
+        let parts = || {
+            [date]
+                .into_iter()
+                .chain(region)
+                .chain([service, "aws4_request"])
+        };
+        let mut s = String::with_capacity(
+            4 * (algorithm.len() + access_key_id.len() + date.len() + service.len())
+                + region.map_or(0, |r| 3 * r.len())
+                + 128,
+        );
+        s.push_str(algorithm);
+        s.push_str(" Credential=");
+        s.push_str(access_key_id);
         s.push('/');
+        let scope_start = s.len();
+        for (i, part) in parts().enumerate() {
+            if i > 0 {
+                s.push('/');
+            }
+            s.push_str(part);
+        }
+        let scope = scope_start..s.len();
+        s.push_str(", SignedHeaders=");
+        let auth_end = s.len();
+        s.push_str("X-Amz-Algorithm=");
+        let algorithm_start = s.len() - auth_end;
+        uri_encode_str_into(&mut s, algorithm);
+        let query_algorithm = algorithm_start..s.len() - auth_end;
+        s.push_str("&X-Amz-Credential=");
+        let query_credential = s.len() - auth_end;
+        uri_encode_str_into(&mut s, access_key_id);
+        for part in parts() {
+            s.push_str("%2F");
+            // A SigV4a region may be `*`, which is encoded.
+            uri_encode_str_into(&mut s, part);
+        }
+        Self {
+            text: s.into_boxed_str(),
+            scope,
+            auth_end,
+            query_algorithm,
+            query_credential,
+        }
     }
-    s.pop();
-    let credential_end = s.len();
-    uri_encode_str_into(&mut s, access_key_id);
-    for part in [date]
-        .into_iter()
-        .chain(region)
-        .chain([service, "aws4_request"])
-    {
-        s.push_str("%2F");
-        uri_encode_str_into(&mut s, part);
+
+    /// `date/region/service/aws4_request`.
+    pub(crate) fn scope(&self) -> &str {
+        self.text.get(self.scope.clone()).unwrap_or_default()
     }
-    (s, scope_start, credential_end)
+
+    /// `ALG Credential=AKID/scope, SignedHeaders=`.
+    pub(crate) fn auth_prefix(&self) -> &str {
+        self.text.get(..self.auth_end).unwrap_or_default()
+    }
+
+    /// `X-Amz-Algorithm=ALG&X-Amz-Credential=AKID%2Fscope...`.
+    pub(crate) fn query_prefix(&self) -> &str {
+        self.text.get(self.auth_end..).unwrap_or_default()
+    }
+
+    /// Where the algorithm value stands in [`ScopeText::query_prefix`].
+    pub(crate) fn query_algorithm(&self) -> Range<usize> {
+        self.query_algorithm.clone()
+    }
+
+    /// Where the credential value starts in [`ScopeText::query_prefix`]
+    /// (it runs to the end).
+    pub(crate) fn query_credential(&self) -> usize {
+        self.query_credential
+    }
 }
 
 impl Entry {
@@ -280,7 +456,8 @@ impl Entry {
         for (d, b) in date.iter_mut().zip(day.bytes()) {
             *d = b;
         }
-        let (strings, _, credential_end) = scope_strings(
+        let text = ScopeText::new(
+            ALGORITHM,
             credentials.access_key_id(),
             day,
             Some(region.as_str()),
@@ -292,9 +469,9 @@ impl Entry {
             region: region.clone(),
             service: service.clone(),
             key,
-            strings: strings.into_boxed_str(),
-            credential_end,
+            text,
             encoded_token: OnceLock::new(),
+            head: HeadMemo::new(),
         }
     }
 
@@ -317,14 +494,11 @@ impl Entry {
             }
             _ => None,
         };
-        let credential = self.strings.get(..self.credential_end).unwrap_or_default();
-        let scope_start = self.credentials.access_key_id().len() + 1;
         f(&ScopeKey {
             pads: Some(self.key.pads()),
-            scope: credential.get(scope_start..).unwrap_or_default(),
-            credential,
-            credential_encoded: self.strings.get(self.credential_end..).unwrap_or_default(),
+            text: &self.text,
             encoded_token,
+            head: Some(&self.head),
         })
     }
 
@@ -337,10 +511,17 @@ impl Entry {
         service: &Service,
     ) -> bool {
         self.date == date.as_bytes()
-            && self.region == *region
-            && self.service == *service
+            && same_str(self.region.as_str(), region.as_str())
+            && same_str(self.service.as_str(), service.as_str())
             && self.credentials.same_key_as(credentials)
     }
+}
+
+/// `a == b`, without a `memcmp` call when both are the same string (as a
+/// region or service cloned from a `&'static str` is).
+#[inline]
+fn same_str(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
 
 /// A small cache of signing keys keyed by (access key, date, region, service),
@@ -547,13 +728,90 @@ mod tests {
     #[test]
     fn hmac_matches_the_hmac_crate() {
         let key = SigningKey::from_bytes(*b"0123456789abcdef0123456789abcdef");
-        for len in [0, 1, 55, 56, 63, 64, 65, 119, 120, 200] {
+        for len in [
+            0, 1, 55, 56, 63, 64, 65, 119, 120, 183, 184, 200, 246, 247, 248, 300, 1000,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i * 13 % 256) as u8).collect();
             assert_eq!(key.sign(&data), hmac_sha256(key.as_bytes(), &data), "{len}");
         }
         // RFC 4231 test case 2 needs a short key; this key is 32 bytes, so
         // check one published vector for a 32-byte key instead: the AWS
         // `get-vanilla` signature is covered by the v4 suite.
+    }
+
+    #[test]
+    fn scope_text_holds_the_output_prefixes() {
+        let t = ScopeText::new(
+            "AWS4-HMAC-SHA256",
+            "AKID+1",
+            "20150830",
+            Some("us-east-1"),
+            "iam",
+        );
+        assert_eq!(t.scope(), "20150830/us-east-1/iam/aws4_request");
+        assert_eq!(
+            t.auth_prefix(),
+            "AWS4-HMAC-SHA256 Credential=AKID+1/20150830/us-east-1/iam/aws4_request, SignedHeaders="
+        );
+        let q = t.query_prefix();
+        assert_eq!(
+            q,
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2B1%2F20150830%2Fus-east-1%2Fiam%2Faws4_request"
+        );
+        assert_eq!(&q[t.query_algorithm()], "AWS4-HMAC-SHA256");
+        assert_eq!(
+            &q[t.query_credential()..],
+            "AKID%2B1%2F20150830%2Fus-east-1%2Fiam%2Faws4_request"
+        );
+        // SigV4a: no region in the scope.
+        let t = ScopeText::new("AWS4-ECDSA-P256-SHA256", "AKID", "20150830", None, "s3");
+        assert_eq!(t.scope(), "20150830/s3/aws4_request");
+        assert_eq!(
+            t.auth_prefix(),
+            "AWS4-ECDSA-P256-SHA256 Credential=AKID/20150830/s3/aws4_request, SignedHeaders="
+        );
+        assert_eq!(
+            t.query_prefix(),
+            "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256&X-Amz-Credential=AKID%2F20150830%2Fs3%2Faws4_request"
+        );
+    }
+
+    #[test]
+    fn head_memo_keeps_one_time() {
+        let m = HeadMemo::new();
+        assert_eq!(m.get(10, 64), None);
+        m.set(10, 64, &[1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(m.get(10, 64), Some([1, 2, 3, 4, 5, 6, 7, 8]));
+        assert_eq!(m.get(11, 64), None);
+        assert_eq!(m.get(10, 128), None);
+        m.set(11, 64, &[9; 8]);
+        assert_eq!(m.get(10, 64), None);
+        assert_eq!(m.get(11, 64), Some([9; 8]));
+    }
+
+    #[test]
+    fn with_scope_encodes_the_callers_token() {
+        let cache = SigningKeyCache::with_capacity(4);
+        let r = Region::new("us-east-1").unwrap();
+        let s = Service::new("s3").unwrap();
+        let a = Credentials::new("AKID", "secret", Some("a b/c".into()));
+        let b = Credentials::new("AKID", "secret", Some("d+e".into()));
+        let token = |c: &Credentials, want: bool, date: &str| {
+            cache.with_scope(c, date, &r, &s, want, |k| {
+                assert!(k.pads.is_some());
+                k.encoded_token.map(str::to_owned)
+            })
+        };
+        assert_eq!(token(&a, true, "20240101").as_deref(), Some("a%20b%2Fc"));
+        assert_eq!(token(&a, true, "20240101").as_deref(), Some("a%20b%2Fc"));
+        // Same key, other token: the entry's encoded token is not reused.
+        assert_eq!(token(&b, true, "20240101").as_deref(), Some("d%2Be"));
+        assert_eq!(token(&a, false, "20240101"), None);
+        assert_eq!(cache.len(), 1);
+        // A date that is not a scope date is not cached, but still served.
+        let pads = cache.with_scope(&a, "2024", &r, &s, false, |k| k.text.scope().to_owned());
+        assert_eq!(pads, "2024/us-east-1/s3/aws4_request");
+        assert_eq!(cache.len(), 1);
     }
 
     #[test]

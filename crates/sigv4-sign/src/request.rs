@@ -87,10 +87,16 @@ impl<'a> SignableRequest<'a> {
         uri: &'a str,
         headers: Headers<'a>,
     ) -> Result<Self, SigningError> {
-        // One pass finds the first control byte or `#`; a control byte in
-        // the fragment is refused too.
+        // One pass over the target tells whether it holds a control byte
+        // or `#` (rare: then they are located) and whether it holds a `?`.
         let bytes = uri.as_bytes();
-        let end = match find_control_or_hash(bytes) {
+        let (odd, has_query) = bytes.iter().fold((false, false), |(odd, q), &c| {
+            (
+                odd | (c < 0x20) | (c == 0x7f) | (c == b'#'),
+                q | (c == b'?'),
+            )
+        });
+        let end = match odd.then(|| find_control_or_hash(bytes)).flatten() {
             Some(i) if bytes[i] == b'#' => {
                 if let Some(p) = find_control(&bytes[i..]) {
                     return Err(control_error(bytes, i + p));
@@ -101,17 +107,29 @@ impl<'a> SignableRequest<'a> {
             None => bytes.len(),
         };
         let uri = uri.get(..end).unwrap_or_default();
+        let has_query = has_query && uri.contains('?');
         let bytes = uri.as_bytes();
         // `scheme://authority` when the target starts with a scheme (letters,
         // digits, `+`, `-`, `.`) followed by `://`.
-        let scheme_len = bytes
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
-            .unwrap_or(bytes.len());
+        let scheme_len = if bytes.starts_with(b"https://") {
+            5
+        } else if bytes.starts_with(b"http://") {
+            4
+        } else {
+            bytes
+                .iter()
+                .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+                .unwrap_or(bytes.len())
+        };
         let (scheme, authority, rest) = match bytes.get(scheme_len..scheme_len + 3) {
             Some(b"://") if scheme_len > 0 => {
-                let after = &bytes[scheme_len + 3..];
-                let len = find_byte2(after, b'/', b'?').unwrap_or(after.len());
+                let after = uri.get(scheme_len + 3..).unwrap_or_default();
+                let len = if has_query {
+                    find_byte2(after.as_bytes(), b'/', b'?')
+                } else {
+                    after.find('/')
+                }
+                .unwrap_or(after.len());
                 if len == 0 {
                     return Err(SigningError::InvalidUri(
                         "absolute URI without a host".into(),
@@ -120,17 +138,14 @@ impl<'a> SignableRequest<'a> {
                 // Every split is at an ASCII byte: a character boundary.
                 (
                     uri.get(..scheme_len),
-                    uri.get(scheme_len + 3..scheme_len + 3 + len),
-                    uri.get(scheme_len + 3 + len..).unwrap_or_default(),
+                    after.get(..len),
+                    after.get(len..).unwrap_or_default(),
                 )
             }
             _ => (None, None, uri),
         };
-        let (path, query) = match find_byte2(rest.as_bytes(), b'?', b'?') {
-            Some(q) => (
-                rest.get(..q).unwrap_or_default(),
-                rest.get(q + 1..).unwrap_or_default(),
-            ),
+        let (path, query) = match has_query.then(|| rest.split_once('?')).flatten() {
+            Some((path, query)) => (path, query),
             None => (rest, ""),
         };
         Ok(Self {
@@ -436,6 +451,13 @@ mod tests {
         assert_eq!(parts("http://h?q"), (Some("http"), Some("h"), "", "q"));
         assert_eq!(parts("http://h#x/y"), (Some("http"), Some("h"), "", ""));
         assert_eq!(parts("a:b://c"), (None, None, "a:b://c", ""));
+        assert_eq!(parts("http://h/p#x?y"), (Some("http"), Some("h"), "/p", ""));
+        assert_eq!(
+            parts("HTTPS://h/p?q#f?g"),
+            (Some("HTTPS"), Some("h"), "/p", "q")
+        );
+        assert_eq!(parts("s3+x://h/p"), (Some("s3+x"), Some("h"), "/p", ""));
+        assert_eq!(parts("https://h"), (Some("https"), Some("h"), "", ""));
         assert_eq!(parts("://h/p"), (None, None, "://h/p", ""));
         assert_eq!(parts("h\u{e9}://x"), (None, None, "h\u{e9}://x", ""));
         assert!(SignableRequest::new("GET", "https:///p", &[]).is_err());

@@ -10,7 +10,7 @@ use crate::canonical::{
     write_string_to_sign_to, CanonicalHeader, CanonicalRequest, Sink, SliceSink, ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
-use crate::key::{hex64, scope_strings, sha256_hex, ScopeKey, SigningKey, SigningKeyCache};
+use crate::key::{hex64, sha256_hex, ScopeKey, ScopeText, SigningKey, SigningKeyCache};
 use crate::request::{check_header_value, is_tchar, TCHAR_TABLE};
 use crate::settings::{
     PayloadHash, SessionTokenPlacement, Settings, EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD,
@@ -162,6 +162,19 @@ const PARAM_NAMES: [&str; 10] = [
     "X-Amz-SignedHeaders",
     "X-Amz-Expires",
     "X-Amz-Signature",
+];
+/// `&name=` for each of [`PARAM_NAMES`]: one append per query key.
+const QUERY_KEYS: [&str; 10] = [
+    "&X-Amz-Security-Token=",
+    "&X-Amz-Date=",
+    "&X-Amz-Region-Set=",
+    "&x-amz-content-sha256=",
+    "&Authorization=",
+    "&X-Amz-Algorithm=",
+    "&X-Amz-Credential=",
+    "&X-Amz-SignedHeaders=",
+    "&X-Amz-Expires=",
+    "&X-Amz-Signature=",
 ];
 const P_TOKEN: u8 = 0;
 const P_DATE: u8 = 1;
@@ -366,16 +379,13 @@ impl OutputBuilder {
 
     /// Appends `&name=` (no `&` first) and returns where the value starts.
     fn query_key(&mut self, name: u8) -> usize {
-        if !self.text.is_empty() {
-            self.text.push('&');
-        }
-        self.text.push_str(
-            PARAM_NAMES
-                .get(usize::from(name))
-                .copied()
-                .unwrap_or_default(),
-        );
-        self.text.push('=');
+        let key = QUERY_KEYS.get(usize::from(name)).copied().unwrap_or("&");
+        let key = if self.text.is_empty() {
+            key.get(1..).unwrap_or_default()
+        } else {
+            key
+        };
+        self.text.push_str(key);
         self.text.len()
     }
 
@@ -651,23 +661,20 @@ impl Signer {
         }
         // SigV4a's scope has no region.
         let region = scheme.region_set.is_none().then(|| params.region.as_str());
-        let (strings, scope_start, credential_end) =
-            scope_strings(akid, day, region, params.service.as_str());
+        let text = ScopeText::new(scheme.algorithm, akid, day, region, params.service.as_str());
         let encoded_token = if is_query {
             self.keys
                 .encoded_token(creds, day, params.region, params.service)
         } else {
             None
         };
-        let credential = strings.get(..credential_end).unwrap_or_default();
         signing.finish(
             self,
             &ScopeKey {
                 pads: None,
-                scope: credential.get(scope_start..).unwrap_or_default(),
-                credential,
-                credential_encoded: strings.get(credential_end..).unwrap_or_default(),
+                text: &text,
                 encoded_token: encoded_token.as_deref(),
+                head: None,
             },
         )
     }
@@ -746,10 +753,7 @@ impl Signing<'_> {
                         } else {
                             0
                         }
-                        + algorithm.len()
-                        + 12
-                        + k.credential.len()
-                        + 16
+                        + k.text.auth_prefix().len()
                         + names_len
                         + 12
                         + sig_len,
@@ -768,10 +772,7 @@ impl Signing<'_> {
                 }
                 auth_start = out.text.len();
                 let t = &mut out.text;
-                t.push_str(algorithm);
-                t.push_str(" Credential=");
-                t.push_str(k.credential);
-                t.push_str(", SignedHeaders=");
+                t.push_str(k.text.auth_prefix());
                 let sh_start = t.len();
                 // The signed headers are copied from the canonical request.
                 (canonical_hash, debug_cr) =
@@ -783,9 +784,7 @@ impl Signing<'_> {
             Mode::Query { expires } => {
                 let encoded_token = k.encoded_token;
                 out = OutputBuilder::new(
-                    190 + algorithm.len()
-                        + k.credential_encoded.len()
-                        + 8
+                    160 + k.text.query_prefix().len()
                         + 3 * scheme.region_set.map_or(0, str::len)
                         + encoded_token.map_or(0, str::len)
                         + 2 * names_len
@@ -794,8 +793,17 @@ impl Signing<'_> {
                 );
                 // The X-Amz-* pairs in the order of the AWS test suite's
                 // presigned URLs.
-                let algorithm_e = out.query_pair(P_ALGORITHM, algorithm);
-                let credential = out.query_pair(P_CREDENTIAL, k.credential_encoded);
+                let prefix = k.text.query_prefix();
+                out.text.push_str(prefix);
+                let at = k.text.query_algorithm();
+                let algorithm_e = (P_ALGORITHM, offset(at.start), offset(at.end));
+                out.push(algorithm_e);
+                let credential = (
+                    P_CREDENTIAL,
+                    offset(k.text.query_credential()),
+                    offset(prefix.len()),
+                );
+                out.push(credential);
                 let date_e = out.query_pair(P_DATE, date);
                 let start = out.query_key(P_SIGNED_HEADERS);
                 write_signed_headers(&mut out.text, headers, true);
@@ -843,14 +851,30 @@ impl Signing<'_> {
             &mut sink,
             algorithm,
             time,
-            k.scope.as_bytes(),
+            k.text.scope().as_bytes(),
             &canonical_hash,
         );
         let sts_len = sink.written();
         let mut sts_debug = None;
+        // The head (algorithm, time, scope) is the same for every request
+        // signed in the same second: its whole blocks are hashed once.
+        let head_len = algorithm.len() + time.as_bytes().len() + 2 + k.text.scope().len();
+        let head_blocks = head_len - head_len % 64;
         match (k.pads, sts_buf.get(..sts_len)) {
             (Some(pads), Some(sts)) if !params.debug => {
-                out.text.push_str(ascii_str(&hex64(&pads.mac(sts))));
+                let (head, rest) = sts.split_at(head_blocks.min(sts.len()));
+                let state = match k.head.and_then(|m| m.get(time.unix(), head.len())) {
+                    Some(state) => state,
+                    None => {
+                        let state = pads.inner_after(head);
+                        if let Some(m) = k.head {
+                            m.set(time.unix(), head.len(), &state);
+                        }
+                        state
+                    }
+                };
+                out.text
+                    .push_str(ascii_str(&hex64(&pads.mac_resume(state, head.len(), rest))));
             }
             (pads, _) => {
                 let mut sts = Vec::with_capacity(sts_len);
@@ -858,7 +882,7 @@ impl Signing<'_> {
                     &mut sts,
                     algorithm,
                     time,
-                    k.scope.as_bytes(),
+                    k.text.scope().as_bytes(),
                     &canonical_hash,
                 );
                 if let Some(sign) = scheme.sign {
@@ -898,7 +922,7 @@ impl Signing<'_> {
             (Some(canonical_request), Some(sts)) if params.debug => Some(Box::new(DebugOutput {
                 canonical_request,
                 string_to_sign: into_string(sts),
-                credential_scope: k.scope.to_owned(),
+                credential_scope: k.text.scope().to_owned(),
             })),
             _ => None,
         };
@@ -932,7 +956,9 @@ thread_local! {
 
 /// The SHA-256 (hex) of a canonical request, and with `debug` the request
 /// itself. Without `debug` it is written into a reusable per-thread buffer
-/// (zeroed after use: it holds the session token) and hashed in one pass.
+/// (zeroed after use: it holds the session token) and hashed in one pass:
+/// one call over whole blocks is cheaper than hashing piece by piece, or
+/// than splitting the hash around the token to hash it where it is.
 ///
 /// With `signed_headers`, the signed-headers list (`host;x-amz-date`) is
 /// appended to it, copied from the canonical request in one piece.
@@ -954,22 +980,19 @@ fn hash_canonical(
         copy_list(&v, range);
         return (hash_canonical_request(&v), Some(v));
     }
-    // Plain appends into one buffer, then SHA-256 over whole blocks in
-    // one call: cheaper than hashing piece by piece as it is written.
     let hashed = SCRATCH.try_with(|s| {
         let mut v = s.try_borrow_mut().ok()?;
         // The buffer is kept zeroed at its full length between uses.
-        let mut sink = SliceSink::new(&mut v);
-        let mut range = cr.write_to(&mut sink);
-        let n = sink.written();
-        if !sink.fitted() {
+        let (sink, mut range) = cr.write_to(SliceSink::new(&mut v));
+        let (n, fitted) = (sink.written(), sink.fitted());
+        if !fitted {
             // What did fit may hold part of the token.
             v.fill(0);
             if n > MAX_SCRATCH {
                 return None;
             }
             v.resize(n.next_power_of_two().max(1024), 0);
-            range = cr.write_to(&mut SliceSink::new(&mut v));
+            range = cr.write_to(SliceSink::new(&mut v)).1;
         }
         let written = v.get_mut(..n)?;
         copy_list(written, range);
@@ -1279,6 +1302,70 @@ mod tests {
                     assert!(s.iter().all(|&b| b == 0), "{len}: scratch not wiped");
                 });
             }
+        }
+    }
+
+    /// The string-to-sign head state kept per key is only reused for the
+    /// second it was made for: signing in an order that changes the time,
+    /// the day and the region back and forth gives the signatures of the
+    /// debug path, which never uses it, and of a fresh signer.
+    #[test]
+    fn the_head_state_is_reused_only_within_its_second() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("TOKEN".into()));
+        let service = Service::new("s3").unwrap();
+        let east = Region::new("us-east-1").unwrap();
+        let west = Region::new("eu-west-3").unwrap();
+        let t0 = 1_440_938_160;
+        let signer = Signer::new();
+        let headers = [("range", "bytes=0-9")];
+        let req = SignableRequest::new("GET", "https://example.com/a%20b?x=1", &headers).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for (dt, region) in [
+            (0, &east),
+            (0, &east),
+            (1, &east),
+            (0, &east),
+            (0, &west),
+            (0, &east),
+            (86_400, &east),
+            (1, &east),
+            (1, &east),
+        ] {
+            let time = AmzDate::from_unix(t0 + dt).unwrap();
+            let params = SigningParams::new(&creds, region, &service, time);
+            let debug = params.clone().with_debug(true);
+            let d = Duration::from_secs(60);
+            let fast = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
+            let slow = signer.sign(&req, PayloadHash::Unsigned, &debug).unwrap();
+            let fresh = Signer::new()
+                .sign(&req, PayloadHash::Unsigned, &params)
+                .unwrap();
+            assert_eq!(fast.signature(), slow.signature(), "{dt} {region:?}");
+            assert_eq!(fast.signature(), fresh.signature(), "{dt} {region:?}");
+            assert_eq!(
+                fast.param_pairs().collect::<Vec<_>>(),
+                slow.param_pairs().collect::<Vec<_>>()
+            );
+            let fast = signer
+                .presign(&req, PayloadHash::Unsigned, &params, d)
+                .unwrap();
+            let slow = signer
+                .presign(&req, PayloadHash::Unsigned, &debug, d)
+                .unwrap();
+            assert_eq!(fast.signature(), slow.signature(), "{dt} {region:?}");
+            assert_eq!(fast.query(), slow.query());
+            seen.insert((dt, region.as_str(), fast.signature().to_owned()));
+        }
+        // Different times and regions did give different signatures.
+        let distinct: std::collections::HashSet<_> = seen.iter().map(|s| &s.2).collect();
+        assert_eq!(distinct.len(), seen.len());
+        assert_eq!(seen.len(), 4);
+    }
+
+    #[test]
+    fn query_keys_are_the_param_names() {
+        for (key, name) in QUERY_KEYS.iter().zip(PARAM_NAMES) {
+            assert_eq!(*key, format!("&{name}="));
         }
     }
 
