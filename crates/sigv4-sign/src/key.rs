@@ -126,19 +126,11 @@ impl HmacPads {
         let bits = (64 + done as u64 + msg.len() as u64).wrapping_mul(8);
         // The message and its padding as whole blocks, hashed in one call
         // (each call has a fixed cost): a string to sign takes 2 or 3.
-        let mut blocks = [Block::default(); 4];
         let n = (msg.len() + 9).div_ceil(64);
-        if n <= blocks.len() {
-            for (block, chunk) in blocks.iter_mut().zip(msg.chunks(64)) {
-                block[..chunk.len()].copy_from_slice(chunk);
-            }
-            if let Some(b) = blocks.get_mut(msg.len() / 64) {
-                b[msg.len() % 64] = 0x80;
-            }
-            if let Some(b) = blocks.get_mut(n - 1) {
-                b[56..].copy_from_slice(&bits.to_be_bytes());
-            }
-            sha2::compress256(&mut inner, &blocks[..n]);
+        if n <= 2 {
+            pad_and_compress::<2>(&mut inner, msg, n, bits);
+        } else if n <= 4 {
+            pad_and_compress::<4>(&mut inner, msg, n, bits);
         } else {
             let whole = msg.len() - msg.len() % 64;
             let (body, rest) = msg.split_at(whole);
@@ -164,6 +156,23 @@ impl HmacPads {
         }
         digest
     }
+}
+
+/// Hashes `msg` and its padding (`n` blocks, at most `N`, ending with the
+/// length `bits`) in one call.
+#[inline]
+fn pad_and_compress<const N: usize>(state: &mut [u32; 8], msg: &[u8], n: usize, bits: u64) {
+    let mut blocks = [Block::default(); N];
+    for (block, chunk) in blocks.iter_mut().zip(msg.chunks(64)) {
+        block[..chunk.len()].copy_from_slice(chunk);
+    }
+    if let Some(b) = blocks.get_mut(msg.len() / 64) {
+        b[msg.len() % 64] = 0x80;
+    }
+    if let Some(b) = n.checked_sub(1).and_then(|last| blocks.get_mut(last)) {
+        b[56..].copy_from_slice(&bits.to_be_bytes());
+    }
+    sha2::compress256(state, blocks.get(..n).unwrap_or_default());
 }
 
 /// One SHA-256 block, as `sha2::compress256` takes it.
