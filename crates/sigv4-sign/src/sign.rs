@@ -830,10 +830,26 @@ impl Signing<'_> {
                 ];
                 let mut extra = [("", ""); 7];
                 let mut n = 0;
-                for (slot, e) in extra.iter_mut().zip(signed.into_iter().flatten()) {
-                    let name = PARAM_NAMES.get(usize::from(e.0)).copied();
-                    *slot = (name.unwrap_or_default(), out.value(e));
-                    n += 1;
+                if cr.query.is_empty() && region_set.is_none() {
+                    // Nothing to sort in: the canonical query is three runs
+                    // of the text just written (algorithm to date; expires
+                    // and the token; the signed headers), each handed to the
+                    // writer as one "pair" whose value holds the pairs that
+                    // follow it: the same bytes in 3 pieces instead of 18.
+                    let run = |first: Entry, last: Entry| {
+                        let name = PARAM_NAMES.get(usize::from(first.0)).copied();
+                        (name.unwrap_or_default(), out.value((first.0, first.1, last.2)))
+                    };
+                    extra[0] = run(algorithm_e, date_e);
+                    extra[1] = run(expires, token_e.filter(|_| token_signed).unwrap_or(expires));
+                    extra[2] = run(sh, sh);
+                    n = 3;
+                } else {
+                    for (slot, e) in extra.iter_mut().zip(signed.into_iter().flatten()) {
+                        let name = PARAM_NAMES.get(usize::from(e.0)).copied();
+                        *slot = (name.unwrap_or_default(), out.value(e));
+                        n += 1;
+                    }
                 }
                 cr.extra_query = &extra[..n];
                 (canonical_hash, debug_cr) = hash_canonical(&cr, params.debug, cr_capacity, None);
