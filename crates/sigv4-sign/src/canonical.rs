@@ -101,11 +101,6 @@ impl CanonicalRequest<'_> {
         self.write_to(out).1
     }
 
-    #[doc(hidden)]
-    pub fn write_into_slice(&self, buf: &mut [u8]) -> usize {
-        self.write_to(SliceSink::new(buf)).0.written()
-    }
-
     /// [`CanonicalRequest::write`] to any [`Sink`], taken and given back by
     /// value (so that a [`SliceSink`]'s fields can stay in registers).
     /// Returns where the signed-headers list stands in what was written.
