@@ -838,7 +838,10 @@ impl Signing<'_> {
                     // follow it: the same bytes in 3 pieces instead of 18.
                     let run = |first: Entry, last: Entry| {
                         let name = PARAM_NAMES.get(usize::from(first.0)).copied();
-                        (name.unwrap_or_default(), out.value((first.0, first.1, last.2)))
+                        (
+                            name.unwrap_or_default(),
+                            out.value((first.0, first.1, last.2)),
+                        )
                     };
                     extra[0] = run(algorithm_e, date_e);
                     extra[1] = run(expires, token_e.filter(|_| token_signed).unwrap_or(expires));
@@ -1376,6 +1379,47 @@ mod tests {
         let distinct: std::collections::HashSet<_> = seen.iter().map(|s| &s.2).collect();
         assert_eq!(distinct.len(), seen.len());
         assert_eq!(seen.len(), 4);
+    }
+
+    /// Threads sharing one signer, each flipping between two signing
+    /// times, race on the kept head state: every signature must still be
+    /// the one the debug path (which never uses it) gives.
+    #[test]
+    fn the_head_state_holds_under_threads() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None);
+        let region = Region::new("us-east-1").unwrap();
+        let service = Service::new("s3").unwrap();
+        let req = SignableRequest::new("GET", "https://example.com/k", &[]).unwrap();
+        let times: Vec<AmzDate> = (0..2)
+            .map(|i| AmzDate::from_unix(1_440_938_160 + i).unwrap())
+            .collect();
+        let want: Vec<String> = times
+            .iter()
+            .map(|&t| {
+                let p = SigningParams::new(&creds, &region, &service, t).with_debug(true);
+                Signer::new()
+                    .sign(&req, PayloadHash::Unsigned, &p)
+                    .unwrap()
+                    .signature()
+                    .to_owned()
+            })
+            .collect();
+        assert_ne!(want[0], want[1]);
+        let signer = Signer::new();
+        std::thread::scope(|s| {
+            for k in 0..4usize {
+                let (signer, times, want) = (&signer, &times, &want);
+                let (creds, region, service) = (&creds, &region, &service);
+                s.spawn(move || {
+                    for i in 0..2_000usize {
+                        let j = (i + k) % 2;
+                        let p = SigningParams::new(creds, region, service, times[j]);
+                        let out = signer.sign(&req, PayloadHash::Unsigned, &p).unwrap();
+                        assert_eq!(out.signature(), want[j], "thread {k}, call {i}");
+                    }
+                });
+            }
+        });
     }
 
     #[test]
