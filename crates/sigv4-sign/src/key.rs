@@ -104,9 +104,7 @@ impl HmacPads {
         }
     }
 
-    /// HMAC-SHA256 of `msg`: its whole blocks are hashed where they are,
-    /// the rest and the padding from one stack block (two at most), then
-    /// the outer hash is one block. No buffering state is moved around.
+    /// HMAC-SHA256 of `msg` (see [`HmacPads::mac_resume`]).
     pub(crate) fn mac(&self, msg: &[u8]) -> [u8; 32] {
         self.mac_resume(self.inner, 0, msg)
     }
@@ -120,7 +118,10 @@ impl HmacPads {
     }
 
     /// The MAC of a message whose first `done` bytes (whole blocks) gave
-    /// the inner state `inner` and whose other bytes are `msg`.
+    /// the inner state `inner` and whose other bytes are `msg`. A message
+    /// of up to four blocks with its padding (a string to sign) is copied
+    /// into one stack array and hashed in one call; a longer one has its
+    /// whole blocks hashed where they are. The outer hash is one block.
     pub(crate) fn mac_resume(&self, mut inner: [u32; 8], done: usize, msg: &[u8]) -> [u8; 32] {
         // The ipad block comes first: 64 more bytes.
         let bits = (64 + done as u64 + msg.len() as u64).wrapping_mul(8);
