@@ -90,6 +90,21 @@ def change_char(rng, s, alphabet=SAFE):
     return s[:i] + c + s[i + 1:]
 
 
+def change_path_char(rng, seg, alphabet):
+    """change_char, but never inside a %XX escape: `%bC` is `%BC` (the
+    same byte, and the same canonical path), so it is no mutation."""
+    inside = set()
+    for i, c in enumerate(seg):
+        if c == "%":
+            inside.update((i, i + 1, i + 2))
+    free = [i for i in range(len(seg)) if i not in inside]
+    if not free:
+        return seg + rng.choice(alphabet)
+    i = rng.choice(free)
+    c = rng.choice([a for a in alphabet if a != seg[i]])
+    return seg[:i] + c + seg[i + 1:]
+
+
 def mutate(rng, method, url, headers, body, presign):
     """One random change to a signed part; returns (what, request)."""
     u = urllib.parse.urlsplit(url)
@@ -105,7 +120,7 @@ def mutate(rng, method, url, headers, body, presign):
     elif what == "path":
         segs = u.path.split("/")
         i = rng.randrange(2, len(segs)) if len(segs) > 2 else 1
-        segs[i] = change_char(rng, segs[i], string.ascii_letters + string.digits)
+        segs[i] = change_path_char(rng, segs[i], string.ascii_letters + string.digits)
         url = urllib.parse.urlunsplit((u.scheme, u.netloc, "/".join(segs), u.query, ""))
     elif what == "query":
         parts = u.query.split("&")
