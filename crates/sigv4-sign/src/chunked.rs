@@ -22,7 +22,7 @@
 //! `AWS4-HMAC-SHA256-TRAILER \n amz-date \n scope \n previous-signature \n sha256(trailers)`.
 //!
 //! [`ChunkSigner`] is the sans-IO state machine; [`ChunkedReader`] wraps any
-//! [`std::io::Read`], and with the `body` feature [`body::AwsChunkedBody`]
+//! [`std::io::Read`], and with the `body` feature `body::AwsChunkedBody`
 //! wraps any `http_body::Body`. Both hold at most one chunk in memory.
 //!
 //! ```
