@@ -136,12 +136,7 @@ impl HmacPads {
             let whole = msg.len() - msg.len() % 64;
             let (body, rest) = msg.split_at(whole);
             compress_blocks(&mut inner, body);
-            let mut tail = [0u8; 128];
-            tail[..rest.len()].copy_from_slice(rest);
-            tail[rest.len()] = 0x80;
-            let end = if rest.len() < 56 { 64 } else { 128 };
-            tail[end - 8..end].copy_from_slice(&bits.to_be_bytes());
-            compress_blocks(&mut inner, &tail[..end]);
+            pad_and_compress::<2>(&mut inner, rest, (rest.len() + 9).div_ceil(64), bits);
         }
         let mut block = Block::default();
         for (out, word) in block.chunks_exact_mut(4).zip(inner) {
@@ -485,6 +480,15 @@ impl Entry {
         }
     }
 
+    /// The entry's URI-encoded session token (made on first use), when
+    /// `credentials` hold the same token as the entry's credentials.
+    fn shared_encoded_token(&self, credentials: &Credentials) -> Option<&Arc<str>> {
+        let token = credentials.session_token()?;
+        self.credentials
+            .same_token_as(credentials)
+            .then(|| self.encoded_token.get_or_init(|| encode_token(token)))
+    }
+
     /// Calls `f` with what this entry holds for `credentials` (its encoded
     /// session token with `want_token`).
     fn with_view<R>(
@@ -494,15 +498,13 @@ impl Entry {
         f: impl FnOnce(&ScopeKey<'_>) -> R,
     ) -> R {
         let fresh;
-        let encoded_token = match credentials.session_token() {
-            Some(t) if want_token && self.credentials.same_token_as(credentials) => {
-                Some(&**self.encoded_token.get_or_init(|| encode_token(t)))
-            }
-            Some(t) if want_token => {
-                fresh = encode_token(t);
-                Some(&*fresh)
-            }
-            _ => None,
+        let encoded_token = if !want_token {
+            None
+        } else if let Some(shared) = self.shared_encoded_token(credentials) {
+            Some(&**shared)
+        } else {
+            fresh = credentials.session_token().map(encode_token);
+            fresh.as_deref()
         };
         f(&ScopeKey {
             pads: Some(self.key.pads()),
@@ -633,22 +635,18 @@ impl SigningKeyCache {
                 .position(|e| e.is_for(credentials, date, region, service))?;
             Some((entries, i))
         };
+        // On a miss the key is derived (and cached, for a scope date) once.
+        let mut derived = None;
         let found = find().or_else(|| {
-            let _ = self.get(credentials, date, region, service);
+            derived = Some(self.get(credentials, date, region, service));
             find()
         });
-        if let Some((entries, i)) = found {
-            if let Some(e) = entries.get(i) {
-                return e.with_view(credentials, want_token, f);
-            }
+        if let Some(e) = found.as_ref().and_then(|(entries, i)| entries.get(*i)) {
+            return e.with_view(credentials, want_token, f);
         }
+        drop(found);
         // Not cached (a date that is not a scope date): an entry of its own.
-        let key = Arc::new(SigningKey::derive(
-            credentials.secret_access_key(),
-            date,
-            region.as_str(),
-            service.as_str(),
-        ));
+        let key = derived.unwrap_or_else(|| self.get(credentials, date, region, service));
         Entry::new(credentials, date, region, service, key).with_view(credentials, want_token, f)
     }
 
@@ -684,16 +682,16 @@ impl SigningKeyCache {
         service: &Service,
     ) -> Option<Arc<str>> {
         let token = credentials.session_token()?;
-        let encode = encode_token;
         if let Ok(entries) = self.entries.read() {
-            if let Some(e) = entries.iter().find(|e| {
-                e.is_for(credentials, date, region, service)
-                    && e.credentials.same_token_as(credentials)
-            }) {
-                return Some(Arc::clone(e.encoded_token.get_or_init(|| encode(token))));
+            if let Some(shared) = entries
+                .iter()
+                .filter(|e| e.is_for(credentials, date, region, service))
+                .find_map(|e| e.shared_encoded_token(credentials))
+            {
+                return Some(Arc::clone(shared));
             }
         }
-        Some(encode(token))
+        Some(encode_token(token))
     }
 
     /// How many keys are cached.
