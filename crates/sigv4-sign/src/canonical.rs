@@ -98,63 +98,43 @@ impl CanonicalRequest<'_> {
     /// Writes the canonical request to `out` and returns where, inside
     /// `out`, the signed-headers list (`host;x-amz-date`) stands.
     pub fn write(&self, out: &mut Vec<u8>) -> Range<usize> {
-        self.write_to(out).1
+        self.write_to(out)
     }
 
-    /// [`CanonicalRequest::write`] to any [`Sink`], taken and given back by
-    /// value (so that a [`SliceSink`]'s fields can stay in registers).
-    /// Returns where the signed-headers list stands in what was written.
-    pub(crate) fn write_to<S: Sink>(&self, mut out: S) -> (S, Range<usize>) {
+    /// [`CanonicalRequest::write`] to any [`Sink`]. Returns where the
+    /// signed-headers list stands in what was written.
+    pub(crate) fn write_to<S: Sink + ?Sized>(&self, out: &mut S) -> Range<usize> {
         out.put(self.method.as_bytes());
         out.put_byte(b'\n');
-        self.write_path(&mut out);
+        self.write_path(out);
         out.put_byte(b'\n');
-        self.write_query(&mut out);
+        self.write_query(out);
         out.put_byte(b'\n');
-        // The first header of each name, for the signed-headers list.
-        let mut firsts = [0u16; 16];
-        let mut n_names = 0;
         let mut i = 0;
         while i < self.headers.len() {
-            if let (Some(slot), Ok(at)) = (firsts.get_mut(n_names), u16::try_from(i)) {
-                *slot = at;
-            }
-            n_names += 1;
             let name = &self.headers[i].name;
             out.put(name.as_bytes());
             out.put_byte(b':');
             if self.headers[i].canonical {
                 out.put(self.headers[i].value);
             } else {
-                write_header_value_to(&mut out, self.headers[i].value);
+                write_header_value_to(out, self.headers[i].value);
             }
             i += 1;
             while i < self.headers.len() && self.headers[i].name == *name {
                 out.put_byte(b',');
-                write_header_value_to(&mut out, self.headers[i].value);
+                write_header_value_to(out, self.headers[i].value);
                 i += 1;
             }
             out.put_byte(b'\n');
         }
         out.put_byte(b'\n');
         let start = out.written();
-        match firsts.get(..n_names) {
-            Some(firsts) if self.headers.len() <= usize::from(u16::MAX) => {
-                for (k, &at) in firsts.iter().enumerate() {
-                    if k > 0 {
-                        out.put_byte(b';');
-                    }
-                    if let Some(h) = self.headers.get(usize::from(at)) {
-                        out.put(h.name.as_bytes());
-                    }
-                }
-            }
-            _ => self.write_signed_headers_to(&mut out),
-        }
+        self.write_signed_headers_to(out);
         let end = out.written();
         out.put_byte(b'\n');
         out.put(self.payload_hash.as_bytes());
-        (out, start..end)
+        start..end
     }
 
     /// Writes `host;x-amz-date;...`: the unique header names, in order.
@@ -388,17 +368,6 @@ pub fn write_string_to_sign(
     scope: &[u8],
     canonical_hash: &[u8; 64],
 ) {
-    write_string_to_sign_to(out, algorithm, time, scope, canonical_hash);
-}
-
-/// [`write_string_to_sign`] to any [`Sink`].
-pub(crate) fn write_string_to_sign_to<S: Sink + ?Sized>(
-    out: &mut S,
-    algorithm: &str,
-    time: &AmzDate,
-    scope: &[u8],
-    canonical_hash: &[u8; 64],
-) {
     string_to_sign_head(out, algorithm, time);
     out.put(scope);
     string_to_sign_tail(out, canonical_hash);
@@ -426,23 +395,6 @@ pub(crate) trait Sink {
     fn put_byte(&mut self, b: u8);
     /// How many bytes were written so far.
     fn written(&self) -> usize;
-}
-
-impl<T: Sink + ?Sized> Sink for &mut T {
-    #[inline]
-    fn put(&mut self, b: &[u8]) {
-        (**self).put(b);
-    }
-
-    #[inline]
-    fn put_byte(&mut self, b: u8) {
-        (**self).put_byte(b);
-    }
-
-    #[inline]
-    fn written(&self) -> usize {
-        (**self).written()
-    }
 }
 
 impl Sink for Vec<u8> {

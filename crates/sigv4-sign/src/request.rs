@@ -87,16 +87,10 @@ impl<'a> SignableRequest<'a> {
         uri: &'a str,
         headers: Headers<'a>,
     ) -> Result<Self, SigningError> {
-        // One pass over the target tells whether it holds a control byte
-        // or `#` (rare: then they are located) and whether it holds a `?`.
+        // One pass finds the first control byte or `#`; a control byte in
+        // the fragment is refused too.
         let bytes = uri.as_bytes();
-        let (odd, has_query) = bytes.iter().fold((false, false), |(odd, q), &c| {
-            (
-                odd | (c < 0x20) | (c == 0x7f) | (c == b'#'),
-                q | (c == b'?'),
-            )
-        });
-        let end = match odd.then(|| find_control_or_hash(bytes)).flatten() {
+        let end = match find_control_or_hash(bytes) {
             Some(i) if bytes[i] == b'#' => {
                 if let Some(p) = find_control(&bytes[i..]) {
                     return Err(control_error(bytes, i + p));
@@ -107,7 +101,7 @@ impl<'a> SignableRequest<'a> {
             None => bytes.len(),
         };
         let uri = uri.get(..end).unwrap_or_default();
-        let has_query = has_query && uri.contains('?');
+        let has_query = uri.contains('?');
         let bytes = uri.as_bytes();
         // `scheme://authority` when the target starts with a scheme (letters,
         // digits, `+`, `-`, `.`) followed by `://`.

@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::canonical::{
-    hash_canonical_request, is_plain_value, signed_header_names, sort_prefix, write_string_to_sign,
-    write_string_to_sign_to, CanonicalHeader, CanonicalRequest, Sink, SliceSink, ALGORITHM,
+    hash_canonical_request, is_plain_value, signed_header_names, sort_prefix, string_to_sign_head,
+    string_to_sign_tail, write_string_to_sign, CanonicalHeader, CanonicalRequest, Sink, SliceSink,
+    ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
 use crate::key::{hex64, sha256_hex, ScopeKey, ScopeText, SigningKey, SigningKeyCache};
@@ -863,22 +864,18 @@ impl Signing<'_> {
         }
 
         // The string to sign, on the stack when it fits (it nearly always
-        // does), and its signature.
+        // does), and its signature. Its head (algorithm, time, scope) is the
+        // same for every request signed in the same second: the head's whole
+        // blocks are hashed once (see `HeadMemo`).
         let mut sts_buf = [0u8; 256];
         let mut sink = SliceSink::new(&mut sts_buf);
-        write_string_to_sign_to(
-            &mut sink,
-            algorithm,
-            time,
-            k.text.scope().as_bytes(),
-            &canonical_hash,
-        );
+        string_to_sign_head(&mut sink, algorithm, time);
+        sink.put(k.text.scope().as_bytes());
+        let head_len = sink.written();
+        string_to_sign_tail(&mut sink, &canonical_hash);
         let sts_len = sink.written();
-        let mut sts_debug = None;
-        // The head (algorithm, time, scope) is the same for every request
-        // signed in the same second: its whole blocks are hashed once.
-        let head_len = algorithm.len() + time.as_bytes().len() + 2 + k.text.scope().len();
         let head_blocks = head_len - head_len % 64;
+        let mut sts_debug = None;
         match (k.pads, sts_buf.get(..sts_len)) {
             (Some(pads), Some(sts)) if !params.debug => {
                 let (head, rest) = sts.split_at(head_blocks.min(sts.len()));
@@ -895,15 +892,21 @@ impl Signing<'_> {
                 out.text
                     .push_str(ascii_str(&hex64(&pads.mac_resume(state, head.len(), rest))));
             }
-            (pads, _) => {
-                let mut sts = Vec::with_capacity(sts_len);
-                write_string_to_sign(
-                    &mut sts,
-                    algorithm,
-                    time,
-                    k.text.scope().as_bytes(),
-                    &canonical_hash,
-                );
+            (pads, on_stack) => {
+                let sts = match on_stack {
+                    Some(sts) => sts.to_vec(),
+                    None => {
+                        let mut v = Vec::with_capacity(sts_len);
+                        write_string_to_sign(
+                            &mut v,
+                            algorithm,
+                            time,
+                            k.text.scope().as_bytes(),
+                            &canonical_hash,
+                        );
+                        v
+                    }
+                };
                 if let Some(sign) = scheme.sign {
                     out.text.push_str(&sign(&sts));
                 } else if let Some(pads) = pads {
@@ -1002,7 +1005,8 @@ fn hash_canonical(
     let hashed = SCRATCH.try_with(|s| {
         let mut v = s.try_borrow_mut().ok()?;
         // The buffer is kept zeroed at its full length between uses.
-        let (sink, mut range) = cr.write_to(SliceSink::new(&mut v));
+        let mut sink = SliceSink::new(&mut v);
+        let mut range = cr.write_to(&mut sink);
         let (n, fitted) = (sink.written(), sink.fitted());
         if !fitted {
             // What did fit may hold part of the token.
@@ -1011,7 +1015,7 @@ fn hash_canonical(
                 return None;
             }
             v.resize(n.next_power_of_two().max(1024), 0);
-            range = cr.write_to(SliceSink::new(&mut v)).1;
+            range = cr.write_to(&mut SliceSink::new(&mut v));
         }
         let written = v.get_mut(..n)?;
         copy_list(written, range);
