@@ -82,10 +82,13 @@ def send(port, method, url, headers, body):
     return r.status, data
 
 
-def change_char(rng, s, alphabet=SAFE):
-    if not s:
-        return rng.choice(alphabet)
-    i = rng.randrange(len(s))
+def change_char(rng, s, alphabet=SAFE, positions=None):
+    """One character of `s` (at one of `positions`, by default any)
+    replaced by another from `alphabet`; with no position, one appended."""
+    positions = range(len(s)) if positions is None else positions
+    if not positions:
+        return s + rng.choice(alphabet)
+    i = rng.choice(positions)
     c = rng.choice([a for a in alphabet if a != s[i]])
     return s[:i] + c + s[i + 1:]
 
@@ -97,12 +100,7 @@ def change_path_char(rng, seg, alphabet):
     for i, c in enumerate(seg):
         if c == "%":
             inside.update((i, i + 1, i + 2))
-    free = [i for i in range(len(seg)) if i not in inside]
-    if not free:
-        return seg + rng.choice(alphabet)
-    i = rng.choice(free)
-    c = rng.choice([a for a in alphabet if a != seg[i]])
-    return seg[:i] + c + seg[i + 1:]
+    return change_char(rng, seg, alphabet, [i for i in range(len(seg)) if i not in inside])
 
 
 def mutate(rng, method, url, headers, body, presign):
