@@ -339,7 +339,7 @@ pub(crate) struct ScopeKey<'e> {
     /// The scope and the output prefixes that depend on it alone.
     pub(crate) text: &'e ScopeText,
     /// The session token URI-encoded (`X-Amz-Security-Token`), when asked for.
-    pub(crate) encoded_token: Option<&'e str>,
+    pub(crate) encoded_token: Option<&'e Arc<str>>,
     /// The string-to-sign head state of the last signing time (with `pads`).
     pub(crate) head: Option<&'e HeadMemo>,
 }
@@ -501,10 +501,10 @@ impl Entry {
         let encoded_token = if !want_token {
             None
         } else if let Some(shared) = self.shared_encoded_token(credentials) {
-            Some(&**shared)
+            Some(shared)
         } else {
             fresh = credentials.session_token().map(encode_token);
-            fresh.as_deref()
+            fresh.as_ref()
         };
         f(&ScopeKey {
             pads: Some(self.key.pads()),
@@ -807,7 +807,7 @@ mod tests {
         let token = |c: &Credentials, want: bool, date: &str| {
             cache.with_scope(c, date, &r, &s, want, |k| {
                 assert!(k.pads.is_some());
-                k.encoded_token.map(str::to_owned)
+                k.encoded_token.map(|t| t.to_string())
             })
         };
         assert_eq!(token(&a, true, "20240101").as_deref(), Some("a%20b%2Fc"));

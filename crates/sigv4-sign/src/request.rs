@@ -90,18 +90,20 @@ impl<'a> SignableRequest<'a> {
         // One pass finds the first control byte or `#`; a control byte in
         // the fragment is refused too.
         let bytes = uri.as_bytes();
-        let end = match find_control_or_hash(bytes) {
+        let (found, mut has_query) = scan_target(bytes);
+        let end = match found {
             Some(i) if bytes[i] == b'#' => {
                 if let Some(p) = find_control(&bytes[i..]) {
                     return Err(control_error(bytes, i + p));
                 }
+                // The `?` seen may stand in the fragment.
+                has_query = bytes[..i].contains(&b'?');
                 i
             }
             Some(i) => return Err(control_error(bytes, i)),
             None => bytes.len(),
         };
         let uri = uri.get(..end).unwrap_or_default();
-        let has_query = uri.contains('?');
         let bytes = uri.as_bytes();
         // `scheme://authority` when the target starts with a scheme (letters,
         // digits, `+`, `-`, `.`) followed by `://`.
@@ -118,12 +120,7 @@ impl<'a> SignableRequest<'a> {
         let (scheme, authority, rest) = match bytes.get(scheme_len..scheme_len + 3) {
             Some(b"://") if scheme_len > 0 => {
                 let after = uri.get(scheme_len + 3..).unwrap_or_default();
-                let len = if has_query {
-                    find_byte2(after.as_bytes(), b'/', b'?')
-                } else {
-                    after.find('/')
-                }
-                .unwrap_or(after.len());
+                let len = find_byte2(after.as_bytes(), b'/', b'?').unwrap_or(after.len());
                 if len == 0 {
                     return Err(SigningError::InvalidUri(
                         "absolute URI without a host".into(),
@@ -265,16 +262,34 @@ fn word_has_byte(x: u64, pattern: u64) -> bool {
     y.wrapping_sub(LOW) & !y & HIGH != 0
 }
 
+/// Whether `c` ends a request target (`#`) or makes it invalid (a control byte).
+#[inline]
+fn is_control_or_hash(c: u8) -> bool {
+    c < 0x20 || c == 0x7f || c == b'#'
+}
+
 /// The position of the first control byte or `#`. Such bytes are rare, so
 /// their presence is tested first over the whole slice without a branch per
 /// byte (the compiler vectorizes it), and only then located.
+#[cfg(test)]
 fn find_control_or_hash(b: &[u8]) -> Option<usize> {
-    let is_hit = |c: u8| c < 0x20 || c == 0x7f || c == b'#';
-    if b.iter().fold(false, |acc, &c| acc | is_hit(c)) {
-        b.iter().position(|&c| is_hit(c))
+    scan_target(b).0
+}
+
+/// One pass over a request target: the position of the first control byte
+/// or `#` (see `find_control_or_hash`), and whether it holds a `?`
+/// anywhere. Both tests run over the whole slice without a branch per byte
+/// (the compiler vectorizes them); only a hit is then located.
+fn scan_target(b: &[u8]) -> (Option<usize>, bool) {
+    let (hit, query) = b.iter().fold((false, false), |(h, q), &c| {
+        (h | is_control_or_hash(c), q | (c == b'?'))
+    });
+    let found = if hit {
+        b.iter().position(|&c| is_control_or_hash(c))
     } else {
         None
-    }
+    };
+    (found, query)
 }
 
 /// The position of the first `x` or `y`, eight bytes per step.

@@ -129,9 +129,15 @@ pub struct SigningOutput {
     location: SignatureLocation,
     /// The values back to back; presigning: the query string comes first.
     text: String,
-    /// Header signing: the session token, shared with the credentials
-    /// (the `X-Amz-Security-Token` value).
-    token: Option<Arc<Zeroizing<String>>>,
+    /// The session token (the `X-Amz-Security-Token` value), shared, not
+    /// copied into `text`.
+    token: Option<SharedToken>,
+    /// Presigning with a session token: where its value belongs in `text`
+    /// (right after `&X-Amz-Security-Token=`).
+    token_at: u32,
+    /// Presigning with a session token: the query string with the token in
+    /// place, joined on the first call to [`SigningOutput::query`].
+    joined_query: OnceLock<String>,
     /// Each parameter: its name (an index into [`PARAM_NAMES`]) and the
     /// range of its value in `text` ([`TOKEN`] for the session token).
     entries: [Entry; MAX_PARAMS],
@@ -143,6 +149,24 @@ pub struct SigningOutput {
     /// [`SigningOutput::params`], made on first use.
     owned: OnceLock<Vec<(&'static str, String)>>,
     debug: Option<Box<DebugOutput>>,
+}
+
+/// A session token held by a [`SigningOutput`].
+#[derive(Clone)]
+enum SharedToken {
+    /// Header signing: the token as the credentials hold it.
+    Raw(Arc<Zeroizing<String>>),
+    /// Presigning: the token URI-encoded, as the key cache holds it.
+    Encoded(Arc<str>),
+}
+
+impl SharedToken {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Raw(t) => t.as_str(),
+            Self::Encoded(t) => t,
+        }
+    }
 }
 
 /// A parameter: name index, start and end of the value in the text.
@@ -196,7 +220,7 @@ impl SigningOutput {
 
     fn value(&self, (_, start, end): Entry) -> &str {
         if start == TOKEN {
-            return self.token.as_deref().map_or("", |t| t.as_str());
+            return self.token.as_ref().map_or("", SharedToken::as_str);
         }
         self.text
             .get(start as usize..end as usize)
@@ -255,8 +279,27 @@ impl SigningOutput {
 
     /// The query string to append to a URL (presigning):
     /// `X-Amz-Algorithm=...&...`, borrowed. Empty for header signing.
+    ///
+    /// Signing does not copy a session token into the output; with one,
+    /// the first call joins the query string (and keeps it).
     pub fn query(&self) -> &str {
-        self.text.get(..self.query_end as usize).unwrap_or_default()
+        let text = self.text.get(..self.query_end as usize).unwrap_or_default();
+        let Some(SharedToken::Encoded(token)) = &self.token else {
+            return text;
+        };
+        self.joined_query.get_or_init(|| {
+            // `token_at` follows the `=` of the token's key: a boundary.
+            let at = self.token_at as usize;
+            let (head, tail) = (
+                text.get(..at).unwrap_or_default(),
+                text.get(at..).unwrap_or_default(),
+            );
+            let mut q = String::with_capacity(text.len() + token.len());
+            q.push_str(head);
+            q.push_str(token);
+            q.push_str(tail);
+            q
+        })
     }
 
     /// The query string to append to a URL (presigning): `X-Amz-Algorithm=...&...`.
@@ -674,7 +717,7 @@ impl Signer {
             &ScopeKey {
                 pads: None,
                 text: &text,
-                encoded_token: encoded_token.as_deref(),
+                encoded_token: encoded_token.as_ref(),
                 head: None,
             },
         )
@@ -712,6 +755,14 @@ impl Signing<'_> {
         let time = &params.time;
         let date = time.as_str();
         let is_query = matches!(self.mode, Mode::Query { .. });
+        // The session token is shared with the output, not copied into it.
+        // Taken first: a reference count is an atomic operation, cheapest
+        // before the canonical request's stores are under way.
+        let shared_token = if is_query {
+            k.encoded_token.map(|t| SharedToken::Encoded(Arc::clone(t)))
+        } else {
+            creds.shared_session_token().map(SharedToken::Raw)
+        };
         let names_len: usize = headers.iter().map(|h| h.name.len() + 1).sum();
         let cr_capacity = if params.debug {
             canonical_capacity(
@@ -740,7 +791,7 @@ impl Signing<'_> {
         let mut out;
         let canonical_hash;
         let debug_cr;
-        let mut shared_token = None;
+        let mut token_at = 0;
         let signed_headers;
         let sig_start;
         let auth_start;
@@ -760,7 +811,6 @@ impl Signing<'_> {
                         + sig_len,
                 );
                 // The token is not copied: the output shares the credentials'.
-                shared_token = creds.shared_session_token();
                 if shared_token.is_some() {
                     out.push((P_TOKEN, TOKEN, TOKEN));
                 }
@@ -787,7 +837,6 @@ impl Signing<'_> {
                 out = OutputBuilder::new(
                     160 + k.text.query_prefix().len()
                         + 3 * scheme.region_set.map_or(0, str::len)
-                        + encoded_token.map_or(0, str::len)
                         + 2 * names_len
                         + 2 * headers.len()
                         + sig_len,
@@ -811,8 +860,15 @@ impl Signing<'_> {
                 let sh = out.entry(P_SIGNED_HEADERS, start);
                 let mut digits = [0u8; 20];
                 let expires = out.query_pair(P_EXPIRES, format_u64(expires, &mut digits));
-                // Signed or appended after signing, it goes here.
-                let token_e = encoded_token.map(|t| out.query_pair(P_TOKEN, t));
+                // Signed or appended after signing, it goes here; the
+                // output shares it (it is not copied into the text).
+                let token_e = encoded_token.map(|_| {
+                    token_at = offset(out.query_key(P_TOKEN));
+                    let e = (P_TOKEN, TOKEN, TOKEN);
+                    out.push(e);
+                    e
+                });
+                let token_str = encoded_token.map_or("", |t| &**t);
                 let region_set = scheme.region_set.map(|rs| {
                     let start = out.query_key(P_REGION_SET);
                     uri_encode_str_into(&mut out.text, rs);
@@ -831,27 +887,36 @@ impl Signing<'_> {
                 ];
                 let mut extra = [("", ""); 7];
                 let mut n = 0;
+                let name_of = |e: Entry| PARAM_NAMES.get(usize::from(e.0)).copied();
                 if cr.query.is_empty() && region_set.is_none() {
-                    // Nothing to sort in: the canonical query is three runs
-                    // of the text just written (algorithm to date; expires
-                    // and the token; the signed headers), each handed to the
+                    // Nothing to sort in: the canonical query is runs of the
+                    // text just written (algorithm to date; expires; the
+                    // signed headers) and the token, each run handed to the
                     // writer as one "pair" whose value holds the pairs that
-                    // follow it: the same bytes in 3 pieces instead of 18.
+                    // follow it: the same bytes in 4 pieces instead of 18.
                     let run = |first: Entry, last: Entry| {
-                        let name = PARAM_NAMES.get(usize::from(first.0)).copied();
                         (
-                            name.unwrap_or_default(),
+                            name_of(first).unwrap_or_default(),
                             out.value((first.0, first.1, last.2)),
                         )
                     };
                     extra[0] = run(algorithm_e, date_e);
-                    extra[1] = run(expires, token_e.filter(|_| token_signed).unwrap_or(expires));
-                    extra[2] = run(sh, sh);
-                    n = 3;
+                    extra[1] = run(expires, expires);
+                    n = 2;
+                    if let Some(e) = token_e.filter(|_| token_signed) {
+                        extra[2] = (name_of(e).unwrap_or_default(), token_str);
+                        n = 3;
+                    }
+                    extra[n] = run(sh, sh);
+                    n += 1;
                 } else {
                     for (slot, e) in extra.iter_mut().zip(signed.into_iter().flatten()) {
-                        let name = PARAM_NAMES.get(usize::from(e.0)).copied();
-                        *slot = (name.unwrap_or_default(), out.value(e));
+                        let value = if e.1 == TOKEN {
+                            token_str
+                        } else {
+                            out.value(e)
+                        };
+                        *slot = (name_of(e).unwrap_or_default(), value);
                         n += 1;
                     }
                 }
@@ -956,6 +1021,8 @@ impl Signing<'_> {
             },
             text: out.text,
             token: shared_token,
+            token_at,
+            joined_query: OnceLock::new(),
             entries: out.entries,
             len: out.len,
             query_end,
@@ -1430,6 +1497,59 @@ mod tests {
     fn query_keys_are_the_param_names() {
         for (key, name) in QUERY_KEYS.iter().zip(PARAM_NAMES) {
             assert_eq!(*key, format!("&{name}="));
+        }
+    }
+
+    /// A presigned query holds the session token (shared by the output, not
+    /// copied into its text) percent-encoded between `X-Amz-Expires` and
+    /// `X-Amz-Signature`, signed or appended after signing, with or without
+    /// a query of the request's own.
+    #[test]
+    fn a_presigned_query_holds_the_encoded_token() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("ab+/=".into()));
+        let region = Region::new("us-east-1").unwrap();
+        let service = Service::new("service").unwrap();
+        let time = AmzDate::from_unix(1_440_938_160).unwrap();
+        let signer = Signer::new();
+        for after in [false, true] {
+            let mut settings = Settings::default();
+            if after {
+                settings.session_token = SessionTokenPlacement::AppendAfterSigning;
+            }
+            let params =
+                SigningParams::new(&creds, &region, &service, time).with_settings(&settings);
+            for uri in ["https://example.com/", "https://example.com/?b=c&a"] {
+                let req = SignableRequest::new("GET", uri, &[]).unwrap();
+                let d = Duration::from_secs(60);
+                let out = signer
+                    .presign(&req, PayloadHash::Unsigned, &params, d)
+                    .unwrap();
+                let q = out.query();
+                assert!(
+                    q.contains(
+                        "&X-Amz-Expires=60&X-Amz-Security-Token=ab%2B%2F%3D&X-Amz-Signature="
+                    ),
+                    "{q}"
+                );
+                assert_eq!(out.param("X-Amz-Security-Token"), Some("ab%2B%2F%3D"));
+                let joined: Vec<String> =
+                    out.param_pairs().map(|(k, v)| format!("{k}={v}")).collect();
+                assert_eq!(q, joined.join("&"));
+                assert_eq!(out.clone().query(), q);
+                assert_eq!(out.query_string(), q);
+                let debug = params.clone().with_debug(true);
+                let slow = signer
+                    .presign(&req, PayloadHash::Unsigned, &debug, d)
+                    .unwrap();
+                assert_eq!(slow.query(), q);
+                let cr = &slow.debug().unwrap().canonical_request;
+                let cr = String::from_utf8_lossy(cr);
+                assert_eq!(
+                    cr.contains("&X-Amz-Security-Token=ab%2B%2F%3D&"),
+                    !after,
+                    "{cr}"
+                );
+            }
         }
     }
 
