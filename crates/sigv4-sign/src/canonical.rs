@@ -454,6 +454,7 @@ impl<'b> SliceSink<'b> {
     }
 
     /// Whether everything written fitted.
+    #[cfg(test)]
     pub(crate) fn fitted(&self) -> bool {
         self.pos <= self.buf.len()
     }

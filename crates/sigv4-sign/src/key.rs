@@ -5,8 +5,8 @@ use std::ops::Range;
 use std::sync::atomic::{fence, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use hmac::{Hmac, Mac};
-use sha2::digest::generic_array::GenericArray;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::block_api::compress256;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
@@ -138,14 +138,14 @@ impl HmacPads {
             compress_blocks(&mut inner, body);
             pad_and_compress::<2>(&mut inner, rest, (rest.len() + 9).div_ceil(64), bits);
         }
-        let mut block = Block::default();
+        let mut block: Block = [0; 64];
         for (out, word) in block.chunks_exact_mut(4).zip(inner) {
             out.copy_from_slice(&word.to_be_bytes());
         }
         block[32] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
         let mut outer = self.outer;
-        sha2::compress256(&mut outer, std::slice::from_ref(&block));
+        compress256(&mut outer, std::slice::from_ref(&block));
         let mut digest = [0u8; 32];
         for (out, word) in digest.chunks_exact_mut(4).zip(outer) {
             out.copy_from_slice(&word.to_be_bytes());
@@ -158,7 +158,7 @@ impl HmacPads {
 /// length `bits`) in one call.
 #[inline]
 fn pad_and_compress<const N: usize>(state: &mut [u32; 8], msg: &[u8], n: usize, bits: u64) {
-    let mut blocks = [Block::default(); N];
+    let mut blocks: [Block; N] = [[0; 64]; N];
     for (block, chunk) in blocks.iter_mut().zip(msg.chunks(64)) {
         block[..chunk.len()].copy_from_slice(chunk);
     }
@@ -168,11 +168,11 @@ fn pad_and_compress<const N: usize>(state: &mut [u32; 8], msg: &[u8], n: usize, 
     if let Some(b) = n.checked_sub(1).and_then(|last| blocks.get_mut(last)) {
         b[56..].copy_from_slice(&bits.to_be_bytes());
     }
-    sha2::compress256(state, blocks.get(..n).unwrap_or_default());
+    compress256(state, blocks.get(..n).unwrap_or_default());
 }
 
-/// One SHA-256 block, as `sha2::compress256` takes it.
-type Block = GenericArray<u8, sha2::digest::consts::U64>;
+/// One SHA-256 block, as `compress256` takes it.
+pub(crate) type Block = [u8; 64];
 
 /// The SHA-256 initial state (FIPS 180-4, 5.3.3).
 const SHA256_INITIAL: [u32; 8] = [
@@ -186,10 +186,24 @@ const SHA256_INITIAL: [u32; 8] = [
     0x5be0_cd19,
 ];
 
+/// The SHA-256 digest of a message already padded into `blocks` (the
+/// message, `0x80`, zeros, its length in bits): one call for all of them.
+pub(crate) fn sha256_of_padded(blocks: &[Block]) -> [u8; 32] {
+    let mut state = SHA256_INITIAL;
+    compress256(&mut state, blocks);
+    let mut digest = [0u8; 32];
+    for (out, word) in digest.chunks_exact_mut(4).zip(state) {
+        out.copy_from_slice(&word.to_be_bytes());
+    }
+    digest
+}
+
 /// SHA-256 compression over whole 64-byte blocks.
 fn compress_blocks(state: &mut [u32; 8], blocks: &[u8]) {
     for block in blocks.chunks_exact(64) {
-        sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
+        if let Ok(block) = <&Block>::try_from(block) {
+            compress256(state, std::slice::from_ref(block));
+        }
     }
 }
 

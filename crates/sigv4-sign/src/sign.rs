@@ -11,7 +11,9 @@ use crate::canonical::{
     ALGORITHM,
 };
 use crate::encode::uri_encode_str_into;
-use crate::key::{hex64, sha256_hex, ScopeKey, ScopeText, SigningKey, SigningKeyCache};
+use crate::key::{
+    hex64, sha256_hex, sha256_of_padded, Block, ScopeKey, ScopeText, SigningKey, SigningKeyCache,
+};
 use crate::request::{check_header_value, is_tchar, TCHAR_TABLE};
 use crate::settings::{
     PayloadHash, SessionTokenPlacement, Settings, EMPTY_SHA256, STREAMING_SIGNED_PAYLOAD,
@@ -1038,9 +1040,9 @@ impl Signing<'_> {
 const MAX_SCRATCH: usize = 16 * 1024;
 
 thread_local! {
-    /// The buffer canonical requests are written into before hashing; its
-    /// capacity is kept from one signature to the next.
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The buffer canonical requests are written into before hashing, in
+    /// SHA-256 blocks; its size is kept from one signature to the next.
+    static SCRATCH: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The SHA-256 (hex) of a canonical request, and with `debug` the request
@@ -1071,24 +1073,34 @@ fn hash_canonical(
     }
     let hashed = SCRATCH.try_with(|s| {
         let mut v = s.try_borrow_mut().ok()?;
-        // The buffer is kept zeroed at its full length between uses.
-        let mut sink = SliceSink::new(&mut v);
+        // The buffer is kept zeroed at its full length between uses, so the
+        // SHA-256 padding is a 0x80 byte and the length: the request is
+        // hashed where it was written, in one call over its blocks.
+        let mut sink = SliceSink::new(v.as_flattened_mut());
         let mut range = cr.write_to(&mut sink);
-        let (n, fitted) = (sink.written(), sink.fitted());
-        if !fitted {
+        let n = sink.written();
+        let blocks = (n + 9).div_ceil(64);
+        if blocks > v.len() {
             // What did fit may hold part of the token.
-            v.fill(0);
-            if n > MAX_SCRATCH {
+            v.fill([0; 64]);
+            if blocks * 64 > MAX_SCRATCH {
                 return None;
             }
-            v.resize(n.next_power_of_two().max(1024), 0);
-            range = cr.write_to(&mut SliceSink::new(&mut v));
+            v.resize(
+                blocks.next_power_of_two().clamp(16, MAX_SCRATCH / 64),
+                [0; 64],
+            );
+            range = cr.write_to(&mut SliceSink::new(v.as_flattened_mut()));
         }
-        let written = v.get_mut(..n)?;
-        copy_list(written, range);
-        let hash = hash_canonical_request(written);
+        let used = v.get_mut(..blocks)?;
+        let flat = used.as_flattened_mut();
+        copy_list(flat.get(..n)?, range);
+        *flat.get_mut(n)? = 0x80;
+        let bits = (n as u64).wrapping_mul(8).to_be_bytes();
+        flat.get_mut(blocks * 64 - 8..)?.copy_from_slice(&bits);
+        let hash = hex64(&sha256_of_padded(used));
         // It holds the session token: not kept past this signature.
-        written.fill(0);
+        used.fill([0; 64]);
         Some(hash)
     });
     match hashed {
@@ -1388,8 +1400,9 @@ mod tests {
                 assert_eq!(fast.signature(), slow.signature(), "{len} {presign}");
                 SCRATCH.with(|s| {
                     let s = s.borrow();
-                    assert!(s.len() <= MAX_SCRATCH, "{len}");
-                    assert!(s.iter().all(|&b| b == 0), "{len}: scratch not wiped");
+                    assert!(s.len() * 64 <= MAX_SCRATCH, "{len}");
+                    let bytes = s.as_flattened();
+                    assert!(bytes.iter().all(|&b| b == 0), "{len}: scratch not wiped");
                 });
             }
         }
