@@ -1293,7 +1293,14 @@ fn sort_headers(headers: &mut [CanonicalHeader<'_>]) {
                 break;
             }
             keys.swap(j, j - 1);
-            headers.swap(j, j - 1);
+            // Field by field: the headers were just written that way, and
+            // whole 16-byte moves of them would stall on store forwarding.
+            let (lo, hi) = headers.split_at_mut(j);
+            if let (Some(a), Some(b)) = (lo.last_mut(), hi.first_mut()) {
+                std::mem::swap(&mut a.name, &mut b.name);
+                std::mem::swap(&mut a.value, &mut b.value);
+                std::mem::swap(&mut a.canonical, &mut b.canonical);
+            }
             j -= 1;
         }
     }
