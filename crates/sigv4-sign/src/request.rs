@@ -34,6 +34,9 @@ pub struct SignableRequest<'a> {
     path: &'a str,
     query: &'a str,
     headers: Headers<'a>,
+    /// Whether the authority may hold user info (`user@host`): `false`
+    /// only when its bytes were scanned and hold no `@`.
+    maybe_userinfo: bool,
 }
 
 impl<'a> SignableRequest<'a> {
@@ -66,6 +69,7 @@ impl<'a> SignableRequest<'a> {
             path: uri.path(),
             query: uri.query().unwrap_or(""),
             headers: Headers::Map(req.headers()),
+            maybe_userinfo: true,
         }
     }
 
@@ -79,6 +83,7 @@ impl<'a> SignableRequest<'a> {
             path: parts.uri.path(),
             query: parts.uri.query().unwrap_or(""),
             headers: Headers::Map(&parts.headers),
+            maybe_userinfo: true,
         }
     }
 
@@ -117,10 +122,13 @@ impl<'a> SignableRequest<'a> {
                 .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
                 .unwrap_or(bytes.len())
         };
+        let mut maybe_userinfo = false;
         let (scheme, authority, rest) = match bytes.get(scheme_len..scheme_len + 3) {
             Some(b"://") if scheme_len > 0 => {
                 let after = uri.get(scheme_len + 3..).unwrap_or_default();
-                let len = find_byte2(after.as_bytes(), b'/', b'?').unwrap_or(after.len());
+                let (end, at) = find_authority_end(after.as_bytes());
+                maybe_userinfo = at;
+                let len = end.unwrap_or(after.len());
                 if len == 0 {
                     return Err(SigningError::InvalidUri(
                         "absolute URI without a host".into(),
@@ -146,6 +154,7 @@ impl<'a> SignableRequest<'a> {
             path,
             query,
             headers,
+            maybe_userinfo,
         })
     }
 
@@ -183,10 +192,15 @@ impl<'a> SignableRequest<'a> {
     /// without user info, and without the port when it is the scheme's default.
     pub fn authority_host(&self) -> Option<Cow<'a, str>> {
         let authority = self.authority?;
-        // User info is rare: look for any `@` first, eight bytes per step.
-        let authority = match find_byte2(authority.as_bytes(), b'@', b'@')
-            .and_then(|_| authority.bytes().rposition(|b| b == b'@'))
-        {
+        // User info is rare: an authority scanned without an `@` has none;
+        // otherwise look for any `@` first, eight bytes per step.
+        let at = if self.maybe_userinfo {
+            find_byte2(authority.as_bytes(), b'@', b'@')
+                .and_then(|_| authority.bytes().rposition(|b| b == b'@'))
+        } else {
+            None
+        };
+        let authority = match at {
             // `@` is ASCII: the split is at a character boundary.
             Some(at) => authority.get(at + 1..).unwrap_or_default(),
             None => authority,
@@ -307,6 +321,37 @@ fn find_byte2(b: &[u8], x: u8, y: u8) -> Option<usize> {
         i += 8;
     }
     b[i..].iter().position(|&c| c == x || c == y).map(|p| p + i)
+}
+
+/// Where an authority ends (the first `/` or `?`), and whether an `@` may
+/// stand before that (`false` only if none does), eight bytes per step.
+fn find_authority_end(b: &[u8]) -> (Option<usize>, bool) {
+    const P: u64 = 0x0101_0101_0101_0101;
+    let (slash, query, at) = (
+        P * u64::from(b'/'),
+        P * u64::from(b'?'),
+        P * u64::from(b'@'),
+    );
+    let mut i = 0;
+    let mut has_at = false;
+    for c in b.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w);
+        // An `@` in the word that ends the authority may stand after its
+        // end: then it only makes the answer a cautious `true`.
+        has_at |= word_has_byte(v, at);
+        if word_has_byte(v, slash) || word_has_byte(v, query) {
+            break;
+        }
+        i += 8;
+    }
+    let end = b[i..]
+        .iter()
+        .position(|&c| c == b'/' || c == b'?')
+        .map(|p| p + i);
+    let tail = &b[i..end.unwrap_or(b.len())];
+    (end, has_at || tail.contains(&b'@'))
 }
 
 fn control_error(uri: &[u8], pos: usize) -> SigningError {
@@ -443,6 +488,45 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The authority's end is the first `/` or `?`; an `@` before it is
+    /// always reported (one after it may be, which only costs a search).
+    #[test]
+    fn the_authority_end_and_its_at_sign_are_found() {
+        for len in 0..40 {
+            for end in (0..len).map(Some).chain([None]) {
+                for at in (0..len).map(Some).chain([None]) {
+                    if at.is_some() && at == end {
+                        continue;
+                    }
+                    let mut v = vec![b'h'; len];
+                    if let Some(e) = end {
+                        v[e] = if e % 2 == 0 { b'/' } else { b'?' };
+                    }
+                    if let Some(a) = at {
+                        v[a] = b'@';
+                    }
+                    let (found, has_at) = find_authority_end(&v);
+                    assert_eq!(found, end, "{len} {end:?} {at:?}");
+                    let before = at.is_some_and(|a| end.is_none_or(|e| a < e));
+                    assert!(has_at || !before, "{len} {end:?} {at:?}");
+                    if at.is_none() {
+                        assert!(!has_at, "{len} {end:?}");
+                    }
+                }
+            }
+        }
+        // And the host taken from an authority with or without user info.
+        for (uri, host) in [
+            ("https://user@example.com/x", "example.com"),
+            ("https://a@b@example.com:443/x", "example.com"),
+            ("https://example.com/x@y", "example.com"),
+            ("http://example.com:80?q@", "example.com"),
+        ] {
+            let r = SignableRequest::new("GET", uri, &[]).unwrap();
+            assert_eq!(r.authority_host().as_deref(), Some(host), "{uri}");
         }
     }
 

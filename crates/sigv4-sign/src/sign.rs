@@ -690,6 +690,7 @@ impl Signer {
             scheme,
             headers,
             payload_hash,
+            date,
             token_signed,
             add_content_sha,
         };
@@ -735,6 +736,8 @@ struct Signing<'r> {
     scheme: &'r Scheme<'r>,
     headers: &'r [CanonicalHeader<'r>],
     payload_hash: &'r str,
+    /// The signing time, `YYYYMMDDTHHMMSSZ`.
+    date: &'r str,
     token_signed: bool,
     add_content_sha: bool,
 }
@@ -748,6 +751,7 @@ impl Signing<'_> {
             scheme,
             headers,
             payload_hash,
+            date,
             token_signed,
             add_content_sha,
             ..
@@ -755,7 +759,6 @@ impl Signing<'_> {
         let algorithm = scheme.algorithm;
         let creds = params.credentials;
         let time = &params.time;
-        let date = time.as_str();
         let is_query = matches!(self.mode, Mode::Query { .. });
         // The session token is shared with the output, not copied into it.
         // Taken first: a reference count is an atomic operation, cheapest
