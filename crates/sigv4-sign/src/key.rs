@@ -139,18 +139,12 @@ impl HmacPads {
             pad_and_compress::<2>(&mut inner, rest, (rest.len() + 9).div_ceil(64), bits);
         }
         let mut block: Block = [0; 64];
-        for (out, word) in block.chunks_exact_mut(4).zip(inner) {
-            out.copy_from_slice(&word.to_be_bytes());
-        }
+        block[..32].copy_from_slice(&state_bytes(inner));
         block[32] = 0x80;
         block[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
         let mut outer = self.outer;
         compress256(&mut outer, std::slice::from_ref(&block));
-        let mut digest = [0u8; 32];
-        for (out, word) in digest.chunks_exact_mut(4).zip(outer) {
-            out.copy_from_slice(&word.to_be_bytes());
-        }
-        digest
+        state_bytes(outer)
     }
 }
 
@@ -191,6 +185,12 @@ const SHA256_INITIAL: [u32; 8] = [
 pub(crate) fn sha256_of_padded(blocks: &[Block]) -> [u8; 32] {
     let mut state = SHA256_INITIAL;
     compress256(&mut state, blocks);
+    state_bytes(state)
+}
+
+/// A SHA-256 state as its 32 digest bytes (big-endian words).
+#[inline]
+fn state_bytes(state: [u32; 8]) -> [u8; 32] {
     let mut digest = [0u8; 32];
     for (out, word) in digest.chunks_exact_mut(4).zip(state) {
         out.copy_from_slice(&word.to_be_bytes());

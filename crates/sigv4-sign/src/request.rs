@@ -193,10 +193,10 @@ impl<'a> SignableRequest<'a> {
     pub fn authority_host(&self) -> Option<Cow<'a, str>> {
         let authority = self.authority?;
         // User info is rare: an authority scanned without an `@` has none;
-        // otherwise look for any `@` first, eight bytes per step.
-        let at = if self.maybe_userinfo {
-            find_byte2(authority.as_bytes(), b'@', b'@')
-                .and_then(|_| authority.bytes().rposition(|b| b == b'@'))
+        // otherwise look for any `@` first, eight bytes per step (an
+        // authority holds no `/` or `?`, so the scan covers all of it).
+        let at = if self.maybe_userinfo && find_authority_end(authority.as_bytes()).1 {
+            authority.bytes().rposition(|b| b == b'@')
         } else {
             None
         };
@@ -282,18 +282,10 @@ fn is_control_or_hash(c: u8) -> bool {
     c < 0x20 || c == 0x7f || c == b'#'
 }
 
-/// The position of the first control byte or `#`. Such bytes are rare, so
-/// their presence is tested first over the whole slice without a branch per
-/// byte (the compiler vectorizes it), and only then located.
-#[cfg(test)]
-fn find_control_or_hash(b: &[u8]) -> Option<usize> {
-    scan_target(b).0
-}
-
 /// One pass over a request target: the position of the first control byte
-/// or `#` (see `find_control_or_hash`), and whether it holds a `?`
-/// anywhere. Both tests run over the whole slice without a branch per byte
-/// (the compiler vectorizes them); only a hit is then located.
+/// or `#`, and whether it holds a `?` anywhere. Such bytes are rare, so both
+/// tests run over the whole slice without a branch per byte (the compiler
+/// vectorizes them); only a hit is then located.
 fn scan_target(b: &[u8]) -> (Option<usize>, bool) {
     let (hit, query) = b.iter().fold((false, false), |(h, q), &c| {
         (h | is_control_or_hash(c), q | (c == b'?'))
@@ -304,23 +296,6 @@ fn scan_target(b: &[u8]) -> (Option<usize>, bool) {
         None
     };
     (found, query)
-}
-
-/// The position of the first `x` or `y`, eight bytes per step.
-fn find_byte2(b: &[u8], x: u8, y: u8) -> Option<usize> {
-    let px = 0x0101_0101_0101_0101 * u64::from(x);
-    let py = 0x0101_0101_0101_0101 * u64::from(y);
-    let mut i = 0;
-    for c in b.chunks_exact(8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_le_bytes(w);
-        if word_has_byte(v, px) || word_has_byte(v, py) {
-            break;
-        }
-        i += 8;
-    }
-    b[i..].iter().position(|&c| c == x || c == y).map(|p| p + i)
 }
 
 /// Where an authority ends (the first `/` or `?`), and whether an `@` may
@@ -454,8 +429,8 @@ mod tests {
     fn byte_finders_match_a_plain_search() {
         for len in 0..70 {
             let clean = vec![b'a'; len];
-            assert_eq!(find_control_or_hash(&clean), None);
-            assert_eq!(find_byte2(&clean, b'/', b'?'), None);
+            assert_eq!(scan_target(&clean).0, None);
+            assert_eq!(find_authority_end(&clean).0, None);
             for pos in 0..len {
                 for (b, hit) in [
                     (b'#', true),
@@ -466,11 +441,7 @@ mod tests {
                 ] {
                     let mut v = clean.clone();
                     v[pos] = b;
-                    assert_eq!(
-                        find_control_or_hash(&v),
-                        hit.then_some(pos),
-                        "{len} {pos} {b:#x}"
-                    );
+                    assert_eq!(scan_target(&v).0, hit.then_some(pos), "{len} {pos} {b:#x}");
                 }
                 for (b, hit) in [
                     (b'/', true),
@@ -482,7 +453,7 @@ mod tests {
                     let mut v = clean.clone();
                     v[pos] = b;
                     assert_eq!(
-                        find_byte2(&v, b'/', b'?'),
+                        find_authority_end(&v).0,
                         hit.then_some(pos),
                         "{len} {pos} {b:#x}"
                     );
