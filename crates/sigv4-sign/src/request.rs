@@ -37,6 +37,10 @@ pub struct SignableRequest<'a> {
     /// Whether the authority may hold user info (`user@host`): `false`
     /// only when its bytes were scanned and hold no `@`.
     maybe_userinfo: bool,
+    /// Whether the authority may hold a space: `false` only when its bytes
+    /// were scanned and hold none (and so, with no control byte in the
+    /// target, nothing to trim or fold as a header value).
+    maybe_space: bool,
 }
 
 impl<'a> SignableRequest<'a> {
@@ -70,6 +74,7 @@ impl<'a> SignableRequest<'a> {
             query: uri.query().unwrap_or(""),
             headers: Headers::Map(req.headers()),
             maybe_userinfo: true,
+            maybe_space: true,
         }
     }
 
@@ -84,6 +89,7 @@ impl<'a> SignableRequest<'a> {
             query: parts.uri.query().unwrap_or(""),
             headers: Headers::Map(&parts.headers),
             maybe_userinfo: true,
+            maybe_space: true,
         }
     }
 
@@ -123,12 +129,14 @@ impl<'a> SignableRequest<'a> {
                 .unwrap_or(bytes.len())
         };
         let mut maybe_userinfo = false;
+        let mut maybe_space = false;
         let (scheme, authority, rest) = match bytes.get(scheme_len..scheme_len + 3) {
             Some(b"://") if scheme_len > 0 => {
                 let after = uri.get(scheme_len + 3..).unwrap_or_default();
-                let (end, at) = find_authority_end(after.as_bytes());
-                maybe_userinfo = at;
-                let len = end.unwrap_or(after.len());
+                let scan = find_authority_end(after.as_bytes());
+                maybe_userinfo = scan.maybe_at;
+                maybe_space = scan.maybe_space;
+                let len = scan.end.unwrap_or(after.len());
                 if len == 0 {
                     return Err(SigningError::InvalidUri(
                         "absolute URI without a host".into(),
@@ -155,6 +163,7 @@ impl<'a> SignableRequest<'a> {
             query,
             headers,
             maybe_userinfo,
+            maybe_space,
         })
     }
 
@@ -188,6 +197,13 @@ impl<'a> SignableRequest<'a> {
         }
     }
 
+    /// Whether [`SignableRequest::authority_host`] is a canonical header
+    /// value as it is: a target with no control byte whose authority was
+    /// scanned and holds no space has nothing to trim or fold.
+    pub(crate) fn authority_host_is_plain(&self) -> bool {
+        !self.maybe_space
+    }
+
     /// The host to sign when no `Host` header is given: the URI's authority
     /// without user info, and without the port when it is the scheme's default.
     pub fn authority_host(&self) -> Option<Cow<'a, str>> {
@@ -195,7 +211,7 @@ impl<'a> SignableRequest<'a> {
         // User info is rare: an authority scanned without an `@` has none;
         // otherwise look for any `@` first, eight bytes per step (an
         // authority holds no `/` or `?`, so the scan covers all of it).
-        let at = if self.maybe_userinfo && find_authority_end(authority.as_bytes()).1 {
+        let at = if self.maybe_userinfo && find_authority_end(authority.as_bytes()).maybe_at {
             authority.bytes().rposition(|b| b == b'@')
         } else {
             None
@@ -267,15 +283,6 @@ fn word_has_control(x: u64) -> bool {
     below | del != 0
 }
 
-/// Whether some byte of the word equals the byte broadcast in `pattern`.
-#[inline]
-fn word_has_byte(x: u64, pattern: u64) -> bool {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let y = x ^ pattern;
-    y.wrapping_sub(LOW) & !y & HIGH != 0
-}
-
 /// Whether `c` ends a request target (`#`) or makes it invalid (a control byte).
 #[inline]
 fn is_control_or_hash(c: u8) -> bool {
@@ -298,35 +305,71 @@ fn scan_target(b: &[u8]) -> (Option<usize>, bool) {
     (found, query)
 }
 
-/// Where an authority ends (the first `/` or `?`), and whether an `@` may
-/// stand before that (`false` only if none does), eight bytes per step.
-fn find_authority_end(b: &[u8]) -> (Option<usize>, bool) {
-    const P: u64 = 0x0101_0101_0101_0101;
-    let (slash, query, at) = (
-        P * u64::from(b'/'),
-        P * u64::from(b'?'),
-        P * u64::from(b'@'),
-    );
-    let mut i = 0;
-    let mut has_at = false;
-    for c in b.chunks_exact(8) {
+/// What one pass over an authority finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct AuthorityScan {
+    /// Where it ends: the first `/` or `?`.
+    end: Option<usize>,
+    /// Whether an `@` may stand before the end (`false` only if none does).
+    maybe_at: bool,
+    /// Whether a space may stand before the end (`false` only if none does).
+    maybe_space: bool,
+}
+
+/// [`AuthorityScan`] of `b`, eight bytes per step.
+fn find_authority_end(b: &[u8]) -> AuthorityScan {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The zero bytes of `y`, flagged by their high bit: the lowest flag is
+    // exact, a flag above a zero byte may be false (so a flagged word holds
+    // a zero byte for sure).
+    let zeros = |y: u64| y.wrapping_sub(LOW) & !y & HIGH;
+    let mut at = 0;
+    let mut space = 0;
+    // The ends found in word `v` (flags), noting any `@` or space in it: one
+    // after the end only makes the answer a cautious `true`.
+    let mut step = |v: u64| {
+        at |= zeros(v ^ (LOW * u64::from(b'@')));
+        space |= zeros(v ^ (LOW * u64::from(b' ')));
+        zeros(v ^ (LOW * u64::from(b'/'))) | zeros(v ^ (LOW * u64::from(b'?')))
+    };
+    let word = |c: &[u8]| {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        let v = u64::from_le_bytes(w);
-        // An `@` in the word that ends the authority may stand after its
-        // end: then it only makes the answer a cautious `true`.
-        has_at |= word_has_byte(v, at);
-        if word_has_byte(v, slash) || word_has_byte(v, query) {
+        u64::from_le_bytes(w)
+    };
+    let mut end = None;
+    let mut chunks = b.chunks_exact(8);
+    let mut i = 0;
+    for c in &mut chunks {
+        let stop = step(word(c));
+        if stop != 0 {
+            end = Some(i + (stop.trailing_zeros() / 8) as usize);
             break;
         }
         i += 8;
     }
-    let end = b[i..]
-        .iter()
-        .position(|&c| c == b'/' || c == b'?')
-        .map(|p| p + i);
-    let tail = &b[i..end.unwrap_or(b.len())];
-    (end, has_at || tail.contains(&b'@'))
+    let rest = chunks.remainder();
+    if end.is_none() && !rest.is_empty() {
+        // The last 1 to 7 bytes, as the low bytes of a word (the high ones
+        // zero, which match nothing).
+        let v = match b.len().checked_sub(8) {
+            Some(last) => word(&b[last..]) >> (8 * (8 - rest.len())),
+            None => rest
+                .iter()
+                .rev()
+                .fold(0u64, |w, &c| (w << 8) | u64::from(c)),
+        };
+        let stop = step(v);
+        if stop != 0 {
+            end = Some(i + (stop.trailing_zeros() / 8) as usize);
+        }
+    }
+    AuthorityScan {
+        end,
+        maybe_at: at != 0,
+        maybe_space: space != 0,
+    }
 }
 
 fn control_error(uri: &[u8], pos: usize) -> SigningError {
@@ -430,7 +473,7 @@ mod tests {
         for len in 0..70 {
             let clean = vec![b'a'; len];
             assert_eq!(scan_target(&clean).0, None);
-            assert_eq!(find_authority_end(&clean).0, None);
+            assert_eq!(find_authority_end(&clean).end, None);
             for pos in 0..len {
                 for (b, hit) in [
                     (b'#', true),
@@ -453,7 +496,7 @@ mod tests {
                     let mut v = clean.clone();
                     v[pos] = b;
                     assert_eq!(
-                        find_authority_end(&v).0,
+                        find_authority_end(&v).end,
                         hit.then_some(pos),
                         "{len} {pos} {b:#x}"
                     );
@@ -479,13 +522,35 @@ mod tests {
                     if let Some(a) = at {
                         v[a] = b'@';
                     }
-                    let (found, has_at) = find_authority_end(&v);
+                    let AuthorityScan {
+                        end: found,
+                        maybe_at: has_at,
+                        ..
+                    } = find_authority_end(&v);
                     assert_eq!(found, end, "{len} {end:?} {at:?}");
                     let before = at.is_some_and(|a| end.is_none_or(|e| a < e));
                     assert!(has_at || !before, "{len} {end:?} {at:?}");
                     if at.is_none() {
                         assert!(!has_at, "{len} {end:?}");
                     }
+                }
+            }
+        }
+        // A space before the end is always reported, and none is made up.
+        for len in 0..40 {
+            for end in (0..len).map(Some).chain([None]) {
+                let mut v = vec![b'h'; len];
+                if let Some(e) = end {
+                    v[e] = b'/';
+                }
+                assert!(!find_authority_end(&v).maybe_space, "{len} {end:?}");
+                for sp in (0..len).filter(|&p| Some(p) != end) {
+                    let mut v = v.clone();
+                    v[sp] = b' ';
+                    let scan = find_authority_end(&v);
+                    assert_eq!(scan.end, end, "{len} {end:?} {sp}");
+                    let before = end.is_none_or(|e| sp < e);
+                    assert!(scan.maybe_space || !before, "{len} {end:?} {sp}");
                 }
             }
         }

@@ -598,9 +598,20 @@ impl Signer {
             token.is_some() && settings.session_token == SessionTokenPlacement::Signed;
         let add_content_sha = !is_query && settings.content_sha256_header;
 
-        // Headers that enter the canonical request.
+        // Headers that enter the canonical request. They are pushed close
+        // to their sorted order, so the sort below has little to move: the
+        // host from the URI first (a `Host` header given takes its place),
+        // the caller's headers, then ours, in sorted order.
+        let uri_host = request.authority_host();
         let mut inline_headers = [HeaderList::EMPTY; HeaderList::INLINE];
         let mut headers = HeaderList::new(&mut inline_headers);
+        if let Some(host) = &uri_host {
+            headers.push(CanonicalHeader {
+                name: Cow::Borrowed("host"),
+                value: host.as_bytes(),
+                canonical: request.authority_host_is_plain(),
+            });
+        }
         let mut has_host = false;
         let mut error = None;
         request.for_each_header(|name, value| {
@@ -631,27 +642,37 @@ impl Signer {
             } else {
                 Cow::Owned(name.to_ascii_lowercase())
             };
-            has_host |= name == "host";
-            headers.push(CanonicalHeader {
+            let header = CanonicalHeader {
                 name,
                 value,
                 canonical: plain,
-            });
+            };
+            if header.name == "host" {
+                if !has_host && uri_host.is_some() {
+                    // The first `Host` header replaces the URI's host.
+                    headers.set_first(header);
+                    has_host = true;
+                    return;
+                }
+                has_host = true;
+            }
+            headers.push(header);
         });
         if let Some(e) = error {
             return Err(e);
         }
-        let authority_host;
-        if !has_host {
-            authority_host = request.authority_host().ok_or(SigningError::MissingHost)?;
-            headers.push(CanonicalHeader {
-                name: Cow::Borrowed("host"),
-                value: authority_host.as_bytes(),
-                canonical: false,
-            });
+        if !has_host && uri_host.is_none() {
+            return Err(SigningError::MissingHost);
         }
         let date = time.as_str();
         if !is_query {
+            if add_content_sha {
+                headers.push(CanonicalHeader {
+                    name: Cow::Borrowed("x-amz-content-sha256"),
+                    value: payload_hash.as_bytes(),
+                    canonical: true,
+                });
+            }
             headers.push(CanonicalHeader {
                 name: Cow::Borrowed("x-amz-date"),
                 value: date.as_bytes(),
@@ -669,13 +690,6 @@ impl Signer {
                     name: Cow::Borrowed("x-amz-security-token"),
                     value: t.as_bytes(),
                     canonical: creds.session_token_is_canonical(),
-                });
-            }
-            if add_content_sha {
-                headers.push(CanonicalHeader {
-                    name: Cow::Borrowed("x-amz-content-sha256"),
-                    value: payload_hash.as_bytes(),
-                    canonical: true,
                 });
             }
         }
@@ -1159,6 +1173,13 @@ impl<'s, 'a> HeaderList<'s, 'a> {
         self.spill(h);
     }
 
+    /// Replaces the first header (the list is not empty).
+    fn set_first(&mut self, h: CanonicalHeader<'a>) {
+        if let Some(slot) = self.as_mut_slice().first_mut() {
+            *slot = h;
+        }
+    }
+
     #[cold]
     fn spill(&mut self, h: CanonicalHeader<'a>) {
         if self.spilled.is_empty() {
@@ -1603,5 +1624,38 @@ mod tests {
             assert!(cr.contains(line), "{cr}");
             assert_eq!(fast.signature(), slow.signature());
         }
+    }
+
+    /// The host comes from the URI unless a `Host` header is given (the
+    /// first one takes its place; a second is joined to it), and a host
+    /// with spaces is folded like any header value.
+    #[test]
+    fn the_host_header_and_the_uri_host_agree() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None);
+        let region = Region::new("us-east-1").unwrap();
+        let service = Service::new("service").unwrap();
+        let time = AmzDate::from_unix(1_440_938_160).unwrap();
+        let params = SigningParams::new(&creds, &region, &service, time).with_debug(true);
+        let signer = Signer::new();
+        let canonical = |uri: &str, headers: &[(&str, &str)]| {
+            let req = SignableRequest::new("GET", uri, headers).unwrap();
+            let out = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
+            let cr = out.debug().unwrap().canonical_request.clone();
+            (String::from_utf8(cr).unwrap(), out.signature().to_owned())
+        };
+        let (cr, sig) = canonical("https://a  b.example/x", &[("X-A", "1")]);
+        assert!(cr.contains("\nhost:a b.example\nx-a:1\n"), "{cr}");
+        assert_eq!(
+            (cr, sig),
+            canonical("/x", &[("X-A", "1"), ("Host", "a  b.example")])
+        );
+
+        let (cr, _) = canonical("https://uri.example/x", &[("x-a", "1"), ("HOST", "given")]);
+        assert!(cr.contains("\nhost:given\nx-a:1\n"), "{cr}");
+        let (cr, _) = canonical("https://uri.example/x", &[("host", "one"), ("Host", "two")]);
+        assert!(cr.contains("\nhost:one,two\n"), "{cr}");
+        assert!(!cr.contains("uri.example"), "{cr}");
+        let (cr, _) = canonical("https://uri.example:443/x", &[]);
+        assert!(cr.contains("\nhost:uri.example\n"), "{cr}");
     }
 }
