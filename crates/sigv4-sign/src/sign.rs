@@ -171,8 +171,9 @@ impl SharedToken {
     }
 }
 
-/// A parameter: name index, start and end of the value in the text.
-type Entry = (u8, u32, u32);
+/// A parameter: name index, start and end of the value in the text (all
+/// `u32`: with no padding, a table of them is set and moved in whole words).
+type Entry = (u32, u32, u32);
 
 /// The range of an entry whose value is the session token.
 const TOKEN: u32 = u32::MAX;
@@ -203,16 +204,16 @@ const QUERY_KEYS: [&str; 10] = [
     "&X-Amz-Expires=",
     "&X-Amz-Signature=",
 ];
-const P_TOKEN: u8 = 0;
-const P_DATE: u8 = 1;
-const P_REGION_SET: u8 = 2;
-const P_CONTENT_SHA: u8 = 3;
-const P_AUTHORIZATION: u8 = 4;
-const P_ALGORITHM: u8 = 5;
-const P_CREDENTIAL: u8 = 6;
-const P_SIGNED_HEADERS: u8 = 7;
-const P_EXPIRES: u8 = 8;
-const P_SIGNATURE: u8 = 9;
+const P_TOKEN: u32 = 0;
+const P_DATE: u32 = 1;
+const P_REGION_SET: u32 = 2;
+const P_CONTENT_SHA: u32 = 3;
+const P_AUTHORIZATION: u32 = 4;
+const P_ALGORITHM: u32 = 5;
+const P_CREDENTIAL: u32 = 6;
+const P_SIGNED_HEADERS: u32 = 7;
+const P_EXPIRES: u32 = 8;
+const P_SIGNATURE: u32 = 9;
 
 impl SigningOutput {
     /// Headers or query parameters.
@@ -240,10 +241,7 @@ impl SigningOutput {
     pub fn param_pairs(&self) -> impl ExactSizeIterator<Item = (&'static str, &str)> + '_ {
         self.entries[..usize::from(self.len)].iter().map(|&e| {
             (
-                PARAM_NAMES
-                    .get(usize::from(e.0))
-                    .copied()
-                    .unwrap_or_default(),
+                PARAM_NAMES.get(e.0 as usize).copied().unwrap_or_default(),
                 self.value(e),
             )
         })
@@ -403,7 +401,7 @@ impl OutputBuilder {
     }
 
     /// Records the text written since `start` as the value of parameter `name`.
-    fn entry(&mut self, name: u8, start: usize) -> Entry {
+    fn entry(&mut self, name: u32, start: usize) -> Entry {
         let e = (name, offset(start), offset(self.text.len()));
         self.push(e);
         e
@@ -417,15 +415,15 @@ impl OutputBuilder {
     }
 
     /// Appends a header value.
-    fn header(&mut self, name: u8, value: &str) {
+    fn header(&mut self, name: u32, value: &str) {
         let start = self.text.len();
         self.text.push_str(value);
         self.entry(name, start);
     }
 
     /// Appends `&name=` (no `&` first) and returns where the value starts.
-    fn query_key(&mut self, name: u8) -> usize {
-        let key = QUERY_KEYS.get(usize::from(name)).copied().unwrap_or("&");
+    fn query_key(&mut self, name: u32) -> usize {
+        let key = QUERY_KEYS.get(name as usize).copied().unwrap_or("&");
         let key = if self.text.is_empty() {
             key.get(1..).unwrap_or_default()
         } else {
@@ -436,7 +434,7 @@ impl OutputBuilder {
     }
 
     /// Appends `&name=value`, the value written as it is.
-    fn query_pair(&mut self, name: u8, value: &str) -> Entry {
+    fn query_pair(&mut self, name: u32, value: &str) -> Entry {
         let start = self.query_key(name);
         self.text.push_str(value);
         self.entry(name, start)
@@ -906,7 +904,7 @@ impl Signing<'_> {
                 ];
                 let mut extra = [("", ""); 7];
                 let mut n = 0;
-                let name_of = |e: Entry| PARAM_NAMES.get(usize::from(e.0)).copied();
+                let name_of = |e: Entry| PARAM_NAMES.get(e.0 as usize).copied();
                 if cr.query.is_empty() && region_set.is_none() {
                     // Nothing to sort in: the canonical query is runs of the
                     // text just written (algorithm to date; expires; the
@@ -1117,7 +1115,7 @@ fn hash_canonical(
         flat.get_mut(blocks * 64 - 8..)?.copy_from_slice(&bits);
         let hash = hex64(&sha256_of_padded(used));
         // It holds the session token: not kept past this signature.
-        used.fill([0; 64]);
+        used.as_flattened_mut().fill(0);
         Some(hash)
     });
     match hashed {
