@@ -298,7 +298,7 @@ pub(crate) fn is_plain_value(b: &[u8]) -> bool {
 }
 
 /// Whether some byte of `b` is at most 0x20 or, with `DEL`, equals 0x7f,
-/// without a scalar loop for any length: 32-byte lanes (compiled to vector
+/// without a scalar loop beyond 3 bytes: 32-byte lanes (compiled to vector
 /// minimums) with an overlapping last lane, or one or two 8-byte words for
 /// short values (SWAR: a byte below 0x21 borrows in `x - 0x21..21` and sets
 /// its high bit where `x`'s is clear; borrows only reach higher bytes from a
@@ -350,9 +350,14 @@ fn has_low_byte<const DEL: bool>(b: &[u8]) -> bool {
         lo.copy_from_slice(&b[..8]);
         hi.copy_from_slice(&b[n - 8..]);
         below(lo) || below(hi)
+    } else if n >= 4 {
+        // Two overlapping 4-byte loads make one word.
+        let (mut lo, mut hi) = ([0; 4], [0; 4]);
+        lo.copy_from_slice(&b[..4]);
+        hi.copy_from_slice(&b[n - 4..]);
+        let x = u64::from(u32::from_ne_bytes(lo)) | (u64::from(u32::from_ne_bytes(hi)) << 32);
+        below(x.to_ne_bytes())
     } else {
-        // Byte by byte: copying a short value into a word and loading the
-        // word would stall on store forwarding.
         b.iter()
             .fold(false, |hit, &c| hit | (c <= b' ') | (DEL & (c == 0x7f)))
     }

@@ -208,9 +208,12 @@ impl Settings {
 }
 
 /// [`Settings::is_excluded`] for [`DEFAULT_EXCLUDED_HEADERS`]: by length
-/// first, so most names are ruled out by one comparison.
+/// and first letter first, so most names are ruled out by two comparisons.
 fn is_default_excluded(name: &str) -> bool {
-    let is = |e: &str| name.eq_ignore_ascii_case(e);
+    // Each excluded name starts with a lower-case letter: `| 0x20` maps
+    // only its upper-case form to it.
+    let first = name.as_bytes().first().map_or(0, |c| c | 0x20);
+    let is = |e: &str| e.as_bytes().first() == Some(&first) && name.eq_ignore_ascii_case(e);
     match name.len() {
         2 => is("te"),
         6 => is("expect"),
@@ -246,6 +249,9 @@ mod tests {
                     e.to_ascii_uppercase(),
                     format!("{e}x"),
                     e[1..].to_string(),
+                    // Same length, another first byte.
+                    format!("@{}", &e[1..]),
+                    format!("{}{}", if e.starts_with('x') { 'y' } else { 'x' }, &e[1..]),
                 ]
             })
             .collect();
