@@ -227,8 +227,14 @@ pub(crate) fn sort_prefix(b: &[u8]) -> u64 {
     if let Some(w) = b.first_chunk::<8>() {
         return u64::from_be_bytes(*w);
     }
-    // Shorter than 8 bytes: shifted in byte by byte (a `memcpy` into a
-    // word then read whole would stall on store forwarding).
+    let n = b.len();
+    if let (Some(lo), Some(hi)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        // 4 to 7 bytes: two overlapping 4-byte loads, the last one shifted
+        // into place (the bytes they share are the same in both).
+        let lo = u64::from(u32::from_be_bytes(*lo)) << 32;
+        return lo | (u64::from(u32::from_be_bytes(*hi)) << (8 * (8 - n)));
+    }
+    // Shorter than 4 bytes: shifted in byte by byte.
     let mut w = 0u64;
     for (i, &c) in b.iter().enumerate() {
         w |= u64::from(c) << (56 - 8 * i);
@@ -545,6 +551,18 @@ mod tests {
             for b in keys {
                 assert_eq!(key_less(a, b), a < b, "{a:?} {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_prefix_is_the_first_eight_bytes_zero_padded() {
+        let bytes: Vec<u8> = (0xf1..=0xfc).collect();
+        for n in 0..=bytes.len() {
+            let want = bytes[..n.min(8)]
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, &b)| w | u64::from(b) << (56 - 8 * i));
+            assert_eq!(sort_prefix(&bytes[..n]), want, "{n}");
         }
     }
 
