@@ -367,11 +367,13 @@ pub(crate) struct ScopeKey<'e> {
 /// - the first two pairs of a presigned query:
 ///   `X-Amz-Algorithm=ALG&X-Amz-Credential=AKID%2Fdate%2F...%2Faws4_request`.
 pub(crate) struct ScopeText {
-    text: Box<str>,
+    /// The `Authorization` prefix. Each string is kept on its own, so that
+    /// reading one on the hot path checks no range.
+    auth_prefix: Box<str>,
     /// `date/region/service/aws4_request` (no region for SigV4a).
-    scope: Range<usize>,
-    /// The `Authorization` prefix, then the query prefix.
-    auth_end: usize,
+    scope: Box<str>,
+    /// The query prefix.
+    query_prefix: Box<str>,
     /// Where the algorithm and the credential values stand in the query
     /// prefix (offsets into it).
     query_algorithm: Range<usize>,
@@ -394,41 +396,33 @@ impl ScopeText {
                 .chain(region)
                 .chain([service, "aws4_request"])
         };
-        let mut s = String::with_capacity(
-            4 * (algorithm.len() + access_key_id.len() + date.len() + service.len())
-                + region.map_or(0, |r| 3 * r.len())
-                + 128,
-        );
-        s.push_str(algorithm);
-        s.push_str(" Credential=");
-        s.push_str(access_key_id);
-        s.push('/');
-        let scope_start = s.len();
+        let mut scope =
+            String::with_capacity(date.len() + region.map_or(0, str::len) + service.len() + 16);
         for (i, part) in parts().enumerate() {
             if i > 0 {
-                s.push('/');
+                scope.push('/');
             }
-            s.push_str(part);
+            scope.push_str(part);
         }
-        let scope = scope_start..s.len();
-        s.push_str(", SignedHeaders=");
-        let auth_end = s.len();
-        s.push_str("X-Amz-Algorithm=");
-        let algorithm_start = s.len() - auth_end;
-        uri_encode_str_into(&mut s, algorithm);
-        let query_algorithm = algorithm_start..s.len() - auth_end;
-        s.push_str("&X-Amz-Credential=");
-        let query_credential = s.len() - auth_end;
-        uri_encode_str_into(&mut s, access_key_id);
+        let auth_prefix = format!("{algorithm} Credential={access_key_id}/{scope}, SignedHeaders=");
+        let mut q =
+            String::with_capacity(3 * (algorithm.len() + access_key_id.len() + scope.len()) + 40);
+        q.push_str("X-Amz-Algorithm=");
+        let algorithm_start = q.len();
+        uri_encode_str_into(&mut q, algorithm);
+        let query_algorithm = algorithm_start..q.len();
+        q.push_str("&X-Amz-Credential=");
+        let query_credential = q.len();
+        uri_encode_str_into(&mut q, access_key_id);
         for part in parts() {
-            s.push_str("%2F");
+            q.push_str("%2F");
             // A SigV4a region may be `*`, which is encoded.
-            uri_encode_str_into(&mut s, part);
+            uri_encode_str_into(&mut q, part);
         }
         Self {
-            text: s.into_boxed_str(),
-            scope,
-            auth_end,
+            auth_prefix: auth_prefix.into_boxed_str(),
+            scope: scope.into_boxed_str(),
+            query_prefix: q.into_boxed_str(),
             query_algorithm,
             query_credential,
         }
@@ -436,17 +430,17 @@ impl ScopeText {
 
     /// `date/region/service/aws4_request`.
     pub(crate) fn scope(&self) -> &str {
-        self.text.get(self.scope.clone()).unwrap_or_default()
+        &self.scope
     }
 
     /// `ALG Credential=AKID/scope, SignedHeaders=`.
     pub(crate) fn auth_prefix(&self) -> &str {
-        self.text.get(..self.auth_end).unwrap_or_default()
+        &self.auth_prefix
     }
 
     /// `X-Amz-Algorithm=ALG&X-Amz-Credential=AKID%2Fscope...`.
     pub(crate) fn query_prefix(&self) -> &str {
-        self.text.get(self.auth_end..).unwrap_or_default()
+        &self.query_prefix
     }
 
     /// Where the algorithm value stands in [`ScopeText::query_prefix`].
