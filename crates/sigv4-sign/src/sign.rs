@@ -949,7 +949,7 @@ impl Signing<'_> {
         // does), and its signature. Its head (algorithm, time, scope) is the
         // same for every request signed in the same second: the head's whole
         // blocks are hashed once (see `HeadMemo`).
-        let mut sts_buf = [0u8; 256];
+        let mut sts_buf = [0u8; 192];
         let mut sink = SliceSink::new(&mut sts_buf);
         string_to_sign_head(&mut sink, algorithm, time);
         sink.put(k.text.scope().as_bytes());
@@ -1655,5 +1655,33 @@ mod tests {
         assert!(!cr.contains("uri.example"), "{cr}");
         let (cr, _) = canonical("https://uri.example:443/x", &[]);
         assert!(cr.contains("\nhost:uri.example\n"), "{cr}");
+    }
+
+    /// A string to sign too long for the stack buffer (a long region and
+    /// service) is signed the same way on the heap.
+    #[test]
+    fn a_long_scope_signs_like_the_debug_path() {
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()));
+        let signer = Signer::new();
+        for n in [1, 30, 60, 127] {
+            let region = Region::new(format!("r{}", "e".repeat(n))).unwrap();
+            let service = Service::new("s".repeat(n)).unwrap();
+            let time = AmzDate::from_unix(1_440_938_160).unwrap();
+            let params = SigningParams::new(&creds, &region, &service, time);
+            let req = SignableRequest::new("GET", "https://example.com/", &[]).unwrap();
+            let fast = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
+            let again = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
+            let slow = signer
+                .sign(
+                    &req,
+                    PayloadHash::Unsigned,
+                    &params.clone().with_debug(true),
+                )
+                .unwrap();
+            assert_eq!(fast.signature(), slow.signature(), "{n}");
+            assert_eq!(again.signature(), slow.signature(), "{n}");
+            let sts = &slow.debug().unwrap().string_to_sign;
+            assert!(sts.contains(&"s".repeat(n)), "{n}");
+        }
     }
 }
