@@ -294,9 +294,28 @@ fn is_control_or_hash(c: u8) -> bool {
 /// tests run over the whole slice without a branch per byte (the compiler
 /// vectorizes them); only a hit is then located.
 fn scan_target(b: &[u8]) -> (Option<usize>, bool) {
-    let (hit, query) = b.iter().fold((false, false), |(h, q), &c| {
-        (h | is_control_or_hash(c), q | (c == b'?'))
-    });
+    let fold = |b: &[u8], acc: (bool, bool)| {
+        b.iter().fold(acc, |(h, q), &c| {
+            (h | is_control_or_hash(c), q | (c == b'?'))
+        })
+    };
+    // 32 bytes per step; the last 1 to 31 bytes as the last 32 again
+    // (overlapping: the flags only accumulate), not one by one.
+    let (hit, query) = match b.len().checked_sub(32) {
+        Some(last) => {
+            let mut chunks = b.chunks_exact(32);
+            let mut acc = (false, false);
+            for c in &mut chunks {
+                acc = fold(c, acc);
+            }
+            if chunks.remainder().is_empty() {
+                acc
+            } else {
+                fold(&b[last..], acc)
+            }
+        }
+        None => fold(b, (false, false)),
+    };
     let found = if hit {
         b.iter().position(|&c| is_control_or_hash(c))
     } else {
