@@ -221,14 +221,21 @@ impl<'a> SignableRequest<'a> {
             Some(at) => authority.get(at + 1..).unwrap_or_default(),
             None => authority,
         };
-        let default_port = match self.scheme {
-            Some(s) if s.eq_ignore_ascii_case("http") => Some(":80"),
-            Some(s) if s.eq_ignore_ascii_case("https") => Some(":443"),
-            _ => None,
+        // The scheme's default port: the port first, as a fixed-size array
+        // (most authorities have none), then the scheme.
+        let b = authority.as_bytes();
+        let scheme_is = |name: &str| self.scheme.is_some_and(|s| s.eq_ignore_ascii_case(name));
+        let port_len = if b.last_chunk() == Some(b":443") && scheme_is("https") {
+            4
+        } else if b.last_chunk() == Some(b":80") && scheme_is("http") {
+            3
+        } else {
+            0
         };
+        // The port is ASCII: the cut is at a character boundary.
         Some(Cow::Borrowed(
-            default_port
-                .and_then(|p| authority.strip_suffix(p))
+            authority
+                .get(..authority.len() - port_len)
                 .unwrap_or(authority),
         ))
     }
@@ -579,6 +586,11 @@ mod tests {
             ("https://a@b@example.com:443/x", "example.com"),
             ("https://example.com/x@y", "example.com"),
             ("http://example.com:80?q@", "example.com"),
+            ("HTTPS://example.com:443/", "example.com"),
+            ("http://example.com:443/", "example.com:443"),
+            ("https://example.com:80/", "example.com:80"),
+            ("https://example.com:4443/", "example.com:4443"),
+            ("https://example.com:8443", "example.com:8443"),
         ] {
             let r = SignableRequest::new("GET", uri, &[]).unwrap();
             assert_eq!(r.authority_host().as_deref(), Some(host), "{uri}");
