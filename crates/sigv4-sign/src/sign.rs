@@ -691,6 +691,7 @@ impl Signer {
                 });
             }
         }
+        let names_len = headers.names_len;
         let headers = headers.as_mut_slice();
         sort_headers(headers);
 
@@ -701,6 +702,7 @@ impl Signer {
             mode,
             scheme,
             headers,
+            names_len,
             payload_hash,
             date,
             token_signed,
@@ -747,6 +749,8 @@ struct Signing<'r> {
     mode: Mode,
     scheme: &'r Scheme<'r>,
     headers: &'r [CanonicalHeader<'r>],
+    /// Each header name's length plus one, summed.
+    names_len: usize,
     payload_hash: &'r str,
     /// The signing time, `YYYYMMDDTHHMMSSZ`.
     date: &'r str,
@@ -762,6 +766,7 @@ impl Signing<'_> {
             params,
             scheme,
             headers,
+            names_len,
             payload_hash,
             date,
             token_signed,
@@ -780,7 +785,6 @@ impl Signing<'_> {
         } else {
             creds.shared_session_token().map(SharedToken::Raw)
         };
-        let names_len: usize = headers.iter().map(|h| h.name.len() + 1).sum();
         let cr_capacity = if params.debug {
             canonical_capacity(
                 request,
@@ -1138,6 +1142,9 @@ struct HeaderList<'s, 'a> {
     inline: &'s mut [CanonicalHeader<'a>; HeaderList::INLINE],
     len: usize,
     spilled: Vec<CanonicalHeader<'a>>,
+    /// The length of the signed-headers list as if no name repeated (each
+    /// name and a separator), kept as headers come: it sizes the output.
+    names_len: usize,
 }
 
 impl<'s, 'a> HeaderList<'s, 'a> {
@@ -1153,6 +1160,7 @@ impl<'s, 'a> HeaderList<'s, 'a> {
             inline,
             len: 0,
             spilled: Vec::new(),
+            names_len: 0,
         }
     }
 
@@ -1161,6 +1169,7 @@ impl<'s, 'a> HeaderList<'s, 'a> {
     /// written in 8-byte ones stalls on store forwarding).
     #[inline(always)]
     fn push(&mut self, h: CanonicalHeader<'a>) {
+        self.names_len += h.name.len() + 1;
         if self.spilled.is_empty() {
             if let Some(slot) = self.inline.get_mut(self.len) {
                 *slot = h;
@@ -1173,8 +1182,11 @@ impl<'s, 'a> HeaderList<'s, 'a> {
 
     /// Replaces the first header (the list is not empty).
     fn set_first(&mut self, h: CanonicalHeader<'a>) {
+        let added = h.name.len();
         if let Some(slot) = self.as_mut_slice().first_mut() {
+            let removed = slot.name.len();
             *slot = h;
+            self.names_len = self.names_len + added - removed;
         }
     }
 
