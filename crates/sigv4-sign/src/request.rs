@@ -12,6 +12,28 @@ enum Headers<'a> {
     Map(&'a http::HeaderMap),
 }
 
+/// The headers of a [`SignableRequest`], as (name, value) pairs.
+pub(crate) enum HeaderIter<'a> {
+    Str(std::slice::Iter<'a, (&'a str, &'a str)>),
+    Bytes(std::slice::Iter<'a, (&'a str, &'a [u8])>),
+    #[cfg(feature = "http")]
+    Map(http::header::Iter<'a, http::HeaderValue>),
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = (&'a str, &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::Str(h) => h.next().map(|(n, v)| (*n, v.as_bytes())),
+            Self::Bytes(h) => h.next().map(|(n, v)| (*n, *v)),
+            #[cfg(feature = "http")]
+            Self::Map(h) => h.next().map(|(n, v)| (n.as_str(), v.as_bytes())),
+        }
+    }
+}
+
 /// A borrowed view of an HTTP request: method, request target and headers.
 /// Any HTTP library can be signed through it without converting the request.
 ///
@@ -189,11 +211,18 @@ impl<'a> SignableRequest<'a> {
 
     /// Calls `f` with each header, in order.
     pub fn for_each_header(&self, mut f: impl FnMut(&'a str, &'a [u8])) {
+        for (name, value) in self.headers() {
+            f(name, value);
+        }
+    }
+
+    /// The headers, in order, as (name, value) pairs.
+    pub(crate) fn headers(&self) -> HeaderIter<'a> {
         match self.headers {
-            Headers::Str(h) => h.iter().for_each(|(n, v)| f(n, v.as_bytes())),
-            Headers::Bytes(h) => h.iter().for_each(|(n, v)| f(n, v)),
+            Headers::Str(h) => HeaderIter::Str(h.iter()),
+            Headers::Bytes(h) => HeaderIter::Bytes(h.iter()),
             #[cfg(feature = "http")]
-            Headers::Map(h) => h.iter().for_each(|(n, v)| f(n.as_str(), v.as_bytes())),
+            Headers::Map(h) => HeaderIter::Map(h.iter()),
         }
     }
 

@@ -611,29 +611,21 @@ impl Signer {
             });
         }
         let mut has_host = false;
-        let mut error = None;
-        request.for_each_header(|name, value| {
-            if error.is_some() {
-                return;
-            }
+        for (name, value) in request.headers() {
             let Some(lower) = header_name_case(name) else {
-                error = Some(SigningError::InvalidHeaderName(name.to_owned()));
-                return;
+                return Err(SigningError::InvalidHeaderName(name.to_owned()));
             };
             // One pass: a plain value is valid and canonical as it is.
             let plain = is_plain_value(value);
             if !plain {
-                if let Err(e) = check_header_value(name, value) {
-                    error = Some(e);
-                    return;
-                }
+                check_header_value(name, value)?;
             }
             if settings.is_excluded(name) {
-                return;
+                continue;
             }
             if !is_query && replaced_by_ours(name, scheme, token.is_some(), add_content_sha) {
                 // Replaced by the value we add.
-                return;
+                continue;
             }
             let name = if lower {
                 Cow::Borrowed(name)
@@ -650,14 +642,11 @@ impl Signer {
                     // The first `Host` header replaces the URI's host.
                     headers.set_first(header);
                     has_host = true;
-                    return;
+                    continue;
                 }
                 has_host = true;
             }
             headers.push(header);
-        });
-        if let Some(e) = error {
-            return Err(e);
         }
         if !has_host && uri_host.is_none() {
             return Err(SigningError::MissingHost);
