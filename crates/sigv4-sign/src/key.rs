@@ -138,6 +138,18 @@ impl HmacPads {
             compress_blocks(&mut inner, body);
             pad_and_compress::<2>(&mut inner, rest, (rest.len() + 9).div_ceil(64), bits);
         }
+        self.outer_mac(inner)
+    }
+
+    /// The MAC from the inner state after `blocks`: the rest of a message,
+    /// already padded for its whole length (the ipad block included).
+    pub(crate) fn mac_padded(&self, mut inner: [u32; 8], blocks: &[Block]) -> [u8; 32] {
+        compress256(&mut inner, blocks);
+        self.outer_mac(inner)
+    }
+
+    /// The outer hash over the finished inner state: one block.
+    fn outer_mac(&self, inner: [u32; 8]) -> [u8; 32] {
         let mut block: Block = [0; 64];
         block[..32].copy_from_slice(&state_bytes(inner));
         block[32] = 0x80;

@@ -942,32 +942,43 @@ impl Signing<'_> {
         // does), and its signature. Its head (algorithm, time, scope) is the
         // same for every request signed in the same second: the head's whole
         // blocks are hashed once (see `HeadMemo`).
-        let mut sts_buf = [0u8; 192];
-        let mut sink = SliceSink::new(&mut sts_buf);
+        let mut sts_blocks: [Block; 3] = [[0; 64]; 3];
+        let sts_buf = sts_blocks.as_flattened_mut();
+        let mut sink = SliceSink::new(sts_buf);
         string_to_sign_head(&mut sink, algorithm, time);
         sink.put(k.text.scope().as_bytes());
         let head_len = sink.written();
         string_to_sign_tail(&mut sink, &canonical_hash);
         let sts_len = sink.written();
         let head_blocks = head_len - head_len % 64;
+        let fits = sts_len <= sts_buf.len();
         let mut sts_debug = None;
-        match (k.pads, sts_buf.get(..sts_len)) {
-            (Some(pads), Some(sts)) if !params.debug => {
-                let (head, rest) = sts.split_at(head_blocks.min(sts.len()));
-                let state = match k.head.and_then(|m| m.get(time.unix(), head.len())) {
+        match (k.pads, fits) {
+            (Some(pads), true) if !params.debug => {
+                let done = head_blocks.min(sts_len);
+                let head = sts_blocks.as_flattened().get(..done).unwrap_or_default();
+                let state = match k.head.and_then(|m| m.get(time.unix(), done)) {
                     Some(state) => state,
                     None => {
                         let state = pads.inner_after(head);
                         if let Some(m) = k.head {
-                            m.set(time.unix(), head.len(), &state);
+                            m.set(time.unix(), done, &state);
                         }
                         state
                     }
                 };
-                out.text
-                    .push_str(ascii_str(&hex64(&pads.mac_resume(state, head.len(), rest))));
+                let mac = match pad_in_place(&mut sts_blocks, done, sts_len) {
+                    // The rest is hashed where it was written.
+                    Some(blocks) => pads.mac_padded(state, blocks),
+                    None => {
+                        let rest = sts_blocks.as_flattened().get(done..sts_len);
+                        pads.mac_resume(state, done, rest.unwrap_or_default())
+                    }
+                };
+                out.text.push_str(ascii_str(&hex64(&mac)));
             }
-            (pads, on_stack) => {
+            (pads, _) => {
+                let on_stack = sts_blocks.as_flattened().get(..sts_len);
                 let sts = match on_stack {
                     Some(sts) => sts.to_vec(),
                     None => {
@@ -1042,6 +1053,20 @@ impl Signing<'_> {
             debug,
         })
     }
+}
+
+/// Pads, in place, an HMAC message of `len` bytes written from the start
+/// of zeroed `blocks` (the inner ipad block before them) and returns the
+/// blocks after the first `done` bytes (whole blocks, already hashed):
+/// `None` when the padding does not fit.
+fn pad_in_place(blocks: &mut [Block], done: usize, len: usize) -> Option<&[Block]> {
+    let first = done / 64;
+    let end = (len + 9).div_ceil(64);
+    let flat = blocks.get_mut(..end)?.as_flattened_mut();
+    *flat.get_mut(len)? = 0x80;
+    let bits = (64 + len as u64).wrapping_mul(8).to_be_bytes();
+    flat.get_mut(end * 64 - 8..)?.copy_from_slice(&bits);
+    blocks.get(first..end)
 }
 
 /// The most memory the per-thread canonical-request buffer keeps.
@@ -1703,13 +1728,16 @@ mod tests {
         assert!(cr.contains("\nhost:uri.example\n"), "{cr}");
     }
 
-    /// A string to sign too long for the stack buffer (a long region and
-    /// service) is signed the same way on the heap.
+    /// A string to sign too long to be padded in the stack buffer, or to
+    /// fit it at all (a long region and service), is signed the same way
+    /// (the string to sign is 123 bytes plus twice `n` here: 183 still
+    /// pads in place, 185 to 192 are copied to be padded, above 192 it is
+    /// written on the heap).
     #[test]
     fn a_long_scope_signs_like_the_debug_path() {
         let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("token".into()));
         let signer = Signer::new();
-        for n in [1, 30, 60, 127] {
+        for n in [1, 30, 31, 32, 34, 35, 60, 127] {
             let region = Region::new(format!("r{}", "e".repeat(n))).unwrap();
             let service = Service::new("s".repeat(n)).unwrap();
             let time = AmzDate::from_unix(1_440_938_160).unwrap();
