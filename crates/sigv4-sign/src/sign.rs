@@ -1668,6 +1668,19 @@ mod tests {
 
     /// Tokens with spaces or tabs are trimmed and folded like any header
     /// value (only clean ones skip the scan).
+    /// `req` signed (unsigned payload) without and with debug output: the
+    /// fast path and the one that writes everything out.
+    fn signed_both_ways(
+        signer: &Signer,
+        req: &SignableRequest<'_>,
+        params: &SigningParams<'_>,
+    ) -> (SigningOutput, SigningOutput) {
+        let fast = signer.sign(req, PayloadHash::Unsigned, params).unwrap();
+        let debug = params.clone().with_debug(true);
+        let slow = signer.sign(req, PayloadHash::Unsigned, &debug).unwrap();
+        (fast, slow)
+    }
+
     #[test]
     fn a_token_with_whitespace_is_folded() {
         for (token, line) in [
@@ -1680,15 +1693,7 @@ mod tests {
             let time = AmzDate::from_unix(1_440_938_160).unwrap();
             let params = SigningParams::new(&creds, &region, &service, time);
             let req = SignableRequest::new("GET", "https://example.com/", &[]).unwrap();
-            let signer = Signer::new();
-            let fast = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
-            let slow = signer
-                .sign(
-                    &req,
-                    PayloadHash::Unsigned,
-                    &params.clone().with_debug(true),
-                )
-                .unwrap();
+            let (fast, slow) = signed_both_ways(&Signer::new(), &req, &params);
             let cr = String::from_utf8(slow.debug().unwrap().canonical_request.clone()).unwrap();
             assert!(cr.contains(line), "{cr}");
             assert_eq!(fast.signature(), slow.signature());
@@ -1743,15 +1748,8 @@ mod tests {
             let time = AmzDate::from_unix(1_440_938_160).unwrap();
             let params = SigningParams::new(&creds, &region, &service, time);
             let req = SignableRequest::new("GET", "https://example.com/", &[]).unwrap();
-            let fast = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
+            let (fast, slow) = signed_both_ways(&signer, &req, &params);
             let again = signer.sign(&req, PayloadHash::Unsigned, &params).unwrap();
-            let slow = signer
-                .sign(
-                    &req,
-                    PayloadHash::Unsigned,
-                    &params.clone().with_debug(true),
-                )
-                .unwrap();
             assert_eq!(fast.signature(), slow.signature(), "{n}");
             assert_eq!(again.signature(), slow.signature(), "{n}");
             let sts = &slow.debug().unwrap().string_to_sign;
