@@ -218,6 +218,9 @@ async fn request(args: &RequestArgs) -> Result<u8, Fail> {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 out.write_all(&chunk).map_err(write_fail)?;
+                // Stdout holds back a short tail with no newline in it: a
+                // reader would not see it until more of the body came.
+                out.flush().map_err(write_fail)?;
                 if let Some(bar) = &progress {
                     bar.inc(chunk.len() as u64);
                 }

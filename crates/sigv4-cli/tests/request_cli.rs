@@ -8,8 +8,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use sigv4_sign::{Credentials, SignableRequest};
@@ -24,19 +23,45 @@ fn bin() -> String {
 
 /// The server: verified requests get `200` and `METHOD TARGET BODYLEN`;
 /// `/status/404` a NoSuchKey error; `/big/N` N bytes; `/stream` 2 MiB
-/// sent in two halves, the second only after `release` is signalled.
+/// sent in two halves, the second only after `release` is set (a flag every
+/// connection sees: should the client open a second connection, a stale one
+/// cannot swallow the signal meant for the live one).
 struct Server {
     base: String,
     seen: Arc<Mutex<Vec<String>>>,
-    release: mpsc::Sender<()>,
+    release: Arc<Release>,
+}
+
+/// A flag set once, waited for by any number of connections.
+#[derive(Default)]
+struct Release {
+    set: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Release {
+    fn set(&self) {
+        *self.set.lock().unwrap() = true;
+        self.changed.notify_all();
+    }
+
+    /// Whether the flag was set within `limit`.
+    fn wait(&self, limit: Duration) -> bool {
+        let guard = self.set.lock().unwrap();
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, limit, |set| !*set)
+            .unwrap();
+        *guard
+    }
 }
 
 fn server() -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let (release, released) = mpsc::channel::<()>();
-    let released = Arc::new(Mutex::new(released));
+    let release = Arc::new(Release::default());
+    let released = release.clone();
     let verifier = Arc::new(Verifier::new(
         StaticSecretStore::new().with_key(AKID, SECRET),
     ));
@@ -60,7 +85,7 @@ fn serve(
     stream: TcpStream,
     verifier: &Verifier,
     seen: &Mutex<Vec<String>>,
-    released: &Mutex<mpsc::Receiver<()>>,
+    released: &Release,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
@@ -138,15 +163,16 @@ fn serve(
             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
             2 * half.len()
         )?;
-        out.write_all(&half)?;
+        // The first half ends with a short piece of its own: a client that
+        // holds back a small tail on stdout stalls here.
+        let (most, tail) = half.split_at(half.len() - 100);
+        out.write_all(most)?;
+        out.flush()?;
+        std::thread::sleep(Duration::from_millis(50));
+        out.write_all(tail)?;
         out.flush()?;
         // The rest only once the client has shown the first half on stdout.
-        if released
-            .lock()
-            .unwrap()
-            .recv_timeout(Duration::from_secs(20))
-            .is_err()
-        {
+        if !released.wait(Duration::from_secs(10)) {
             return Ok(()); // the client buffered: cut the response short
         }
         return out.write_all(&half);
@@ -397,7 +423,7 @@ fn large_downloads_stream_to_stdout() {
     let mut first = vec![0; 1 << 20];
     stdout.read_exact(&mut first).unwrap();
     assert!(first.iter().all(|&b| b == b's'));
-    s.release.send(()).unwrap();
+    s.release.set();
     let mut rest = Vec::new();
     stdout.read_to_end(&mut rest).unwrap();
     assert_eq!(rest.len(), 1 << 20);
